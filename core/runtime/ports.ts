@@ -1,0 +1,87 @@
+// core/runtime/ports.ts — what a host needs from its world, as interfaces.
+//
+// Owns: the port contracts that sim/ implements virtually and transports/ implements with
+// Node (sockets, timers, files, child processes). The host loop (core/runtime/host.ts) is
+// written once against these and runs unchanged in both worlds.
+// Must never: import an implementation. Every call here is synchronous; completions come
+// back as callbacks that the world invokes later from its own event loop (never re-entrantly
+// from inside the call that started them).
+import type { LogLevel } from '../machine.ts';
+
+export interface ClockPort {
+  /** Milliseconds; virtual in sim, Date.now() in real mode. Never goes backwards. */
+  nowMs(): number;
+}
+
+export interface TimerPort {
+  /** Arm a one-shot timer; returns a handle. Firing calls `fire` from the world's loop. */
+  set(atMs: number, fire: () => void): number;
+  cancel(handle: number): void;
+}
+
+export interface DatagramHandler {
+  (from: string, bytes: Uint8Array): void;
+}
+
+/** Message-oriented reliable channel per destination (TCP underneath): the world frames,
+ *  connects on demand, reuses connections, and reports failures. Order is kept per
+ *  (local port, destination) while a connection lives. */
+export interface StreamMessageHandler {
+  (from: string, bytes: Uint8Array): void;
+}
+export interface StreamFailureHandler {
+  (to: string, reason: 'refused' | 'reset' | 'timeout', bytes: Uint8Array): void;
+}
+
+export interface NetworkPort {
+  /** This host's IP address (e.g. '10.10.105.71' in sim, '127.0.0.2' in real mode). */
+  readonly ip: string;
+  /** Bind a UDP port on this host's ip. Throws if in use. */
+  bindDatagram(port: number, onDatagram: DatagramHandler): void;
+  /** Bind a TCP listener carrying framed messages. Throws if in use. */
+  listenStream(port: number, onMessage: StreamMessageHandler): void;
+  sendDatagram(fromPort: number, to: string, bytes: Uint8Array): void;
+  /** Send one framed message to `to` over a reliable stream; on failure `onFailure` is called. */
+  sendStream(fromPort: number, to: string, bytes: Uint8Array, onFailure: StreamFailureHandler): void;
+  /** Close every socket this host opened (process exit). */
+  closeAll(): void;
+}
+
+export interface DiskPort {
+  /** Whole file, or null when it does not exist. */
+  read(path: string): Uint8Array | null;
+  /** Atomic replace: after a crash the file is either the old or the new content. */
+  writeAtomic(path: string, data: Uint8Array, sync: boolean): void;
+  append(path: string, data: Uint8Array, sync: boolean): void;
+  remove(path: string): void;
+  /** Names (not paths) of entries directly under dir; [] when it does not exist. */
+  list(dir: string): string[];
+  exists(path: string): boolean;
+}
+
+export type CheckSpec =
+  | { type: 'http'; url: string; method: string; header: Record<string, string[]>; timeoutMs: number }
+  | { type: 'tcp'; addr: string; timeoutMs: number }
+  | { type: 'script'; args: string[]; timeoutMs: number };
+
+export interface ProbeResult {
+  status: 'passing' | 'warning' | 'critical';
+  output: string;
+}
+
+export interface ProbePort {
+  run(spec: CheckSpec, done: (result: ProbeResult) => void): void;
+}
+
+export interface LogPort {
+  line(level: LogLevel, source: string, text: string, nowMs: number): void;
+}
+
+export interface Ports {
+  clock: ClockPort;
+  timers: TimerPort;
+  net: NetworkPort;
+  disk: DiskPort;
+  probes: ProbePort;
+  log: LogPort;
+}
