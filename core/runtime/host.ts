@@ -19,7 +19,7 @@ export interface HostMachine<In, Out> {
   step(nowMs: number, input: In): Out[];
 }
 
-export interface HostOptions<M, Out> {
+export interface HostOptions<M, Out extends { kind: string }> {
   ports: Ports;
   /** Prefix for every persisted path, e.g. '/tmp/consul'. No trailing slash. */
   dataDir: string;
