@@ -1,0 +1,557 @@
+// core/catalog/fsm.ts — the catalog state machine Raft replicates.
+//
+// Owns: applying committed catalog commands (register/deregister, check status, KV with
+// CAS, locks and lock-delay, sessions and their invalidation) to the catalog tables,
+// keeping CreateIndex/ModifyIndex and table/KV indexes, and every read the HTTP API, DNS
+// and blocking queries need. Snapshot/restore delegate to snapshot.ts.
+// Must never: read a clock or draw randomness (time and IDs arrive in commands), iterate
+// a Map in insertion order where that order could differ between replicas, or throw on
+// a command from the log (bad commands become error results, state untouched).
+//
+// Semantics follow Consul's state store: a write that changes nothing leaves records and
+// table indexes alone (anti-entropy re-registrations do not wake watchers), except KV
+// writes, which always write. Errors leave state untouched but the Raft index still
+// counts as applied (lastIndex advances), as in Consul.
+import {
+  DEFAULT_LOCK_DELAY_MS,
+  DEFAULT_SESSION_CHECKS,
+  MAX_LOCK_DELAY_MS,
+  type ApplyResult,
+  type Command,
+  type DeregisterCommand,
+  type KvCasCommand,
+  type KvDeleteCommand,
+  type KvLockCommand,
+  type KvSetCommand,
+  type KvUnlockCommand,
+  type RegisterCommand,
+  type SessionCreateCommand,
+  type UpdateCheckStatusCommand,
+} from './commands.ts';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+import {
+  byString,
+  emptyState,
+  innerDelete,
+  innerGet,
+  innerSet,
+  innerSorted,
+  makeCheck,
+  makeKV,
+  makeNode,
+  makeService,
+  makeSession,
+  sameContent,
+  type CatalogState,
+} from './state.ts';
+import type {
+  CatalogNode,
+  CatalogService,
+  CatalogView,
+  HealthCheck,
+  HealthStatus,
+  KVEntry,
+  ServiceInstance,
+  Session,
+  SessionBehavior,
+} from './types.ts';
+import { validateCommand } from './validate.ts';
+import type { CatalogWatch, TableName } from './watch.ts';
+
+/** Consul's state-store errors that clients (and our tests) match. */
+export const ERR_MISSING_NODE = 'Missing node registration';
+export const ERR_MISSING_SERVICE = 'Missing service registration';
+export const errMissingCheck = (id: string): string => `Missing check '${id}' registration`;
+export const errCheckState = (id: string, status: string): string => `Check '${id}' is in ${status} state`;
+/** Go's %#v of a string is a double-quoted, escaped literal; JSON quoting matches it for
+ *  the characters session IDs and API input realistically contain. */
+export const errInvalidSession = (id: string): string => `invalid session ${JSON.stringify(id)}`;
+
+class Rejected {
+  constructor(readonly error: string) {}
+}
+
+/** One apply: the index and proposer time, plus sessions invalidated along the way. */
+interface Tx {
+  index: number;
+  nowMs: number;
+  invalidated: string[];
+}
+
+export class CatalogFSM implements CatalogView {
+  private readonly s: CatalogState;
+
+  constructor(state: CatalogState = emptyState()) {
+    this.s = state;
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  /** Apply the command committed at Raft `index`. Never throws for any `cmd` value. */
+  apply(index: number, cmd: Command): ApplyResult {
+    if (!Number.isSafeInteger(index) || index <= this.s.lastIndex) {
+      return { ok: false, error: `catalog: apply index ${index} must be an integer above the last applied index ${this.s.lastIndex}` };
+    }
+    this.s.lastIndex = index;
+    const v = validateCommand(cmd);
+    if (!v.ok) return v;
+    const c = v.cmd;
+    const tx: Tx = { index, nowMs: c.nowMs, invalidated: [] };
+    try {
+      const value = this.dispatch(tx, c);
+      return { ok: true, value, invalidatedSessions: tx.invalidated };
+    } catch (e) {
+      // Every state-dependent refusal is raised before the first mutation.
+      if (e instanceof Rejected) return { ok: false, error: e.error };
+      throw e;
+    }
+  }
+
+  private dispatch(tx: Tx, c: Command): boolean {
+    switch (c.op) {
+      case 'register':
+        return this.register(tx, c);
+      case 'deregister':
+        return this.deregister(tx, c);
+      case 'updateCheckStatus':
+        return this.updateCheckStatus(tx, c);
+      case 'kvSet':
+        return this.kvSet(tx, c);
+      case 'kvCas':
+        return this.kvCas(tx, c);
+      case 'kvDelete':
+        return this.kvDelete(tx, c);
+      case 'kvDeleteTree':
+        this.deleteTree(tx, c.prefix);
+        return true;
+      case 'kvLock':
+        return this.kvLock(tx, c);
+      case 'kvUnlock':
+        return this.kvUnlock(tx, c);
+      case 'kvReapTombstones':
+        for (const key of [...this.s.tombstoneKeys.all()]) {
+          if (this.s.tombstones.get(key)! <= c.upToIndex) this.removeTombstone(key);
+        }
+        return true;
+      case 'sessionCreate':
+        return this.sessionCreate(tx, c);
+      case 'sessionDestroy':
+      case 'sessionInvalidate':
+        if (this.s.sessions.has(c.id)) this.deleteSession(tx, c.id);
+        return true;
+    }
+  }
+
+  private touch(tx: Tx, table: TableName): void {
+    this.s.tableIndex[table] = tx.index;
+  }
+
+  // ------------------------------------------------------------- catalog
+
+  private register(tx: Tx, c: RegisterCommand): boolean {
+    const nodeName = c.node.Node;
+    const svcSpec = c.service;
+    const svcId = svcSpec ? svcSpec.ID || svcSpec.Service : undefined;
+    for (const ch of c.checks ?? []) {
+      const sid = ch.ServiceID ?? '';
+      if (sid !== '' && sid !== svcId && !innerGet(this.s.services, nodeName, sid)) throw new Rejected(ERR_MISSING_SERVICE);
+    }
+
+    const oldNode = this.s.nodes.get(nodeName);
+    const node = makeNode(c.node, { CreateIndex: oldNode?.CreateIndex ?? tx.index, ModifyIndex: tx.index });
+    if (!oldNode || !sameContent(oldNode, node)) {
+      this.s.nodes.set(nodeName, node);
+      this.touch(tx, 'nodes');
+    }
+
+    if (svcSpec && svcId !== undefined) {
+      const old = innerGet(this.s.services, nodeName, svcId);
+      const svc = makeService({ ...svcSpec, Node: nodeName, ID: svcId }, { CreateIndex: old?.CreateIndex ?? tx.index, ModifyIndex: tx.index });
+      if (!old || !sameContent(old, svc)) {
+        innerSet(this.s.services, nodeName, svcId, svc);
+        this.touch(tx, 'services');
+        // Checks carry the service's name and tags; keep them in step with the service.
+        for (const ch of innerSorted(this.s.checks, nodeName)) {
+          if (ch.ServiceID === svcId) this.putCheck(tx, { ...ch, ServiceName: svc.Service, ServiceTags: svc.Tags });
+        }
+      }
+    }
+
+    for (const spec of c.checks ?? []) {
+      const sid = spec.ServiceID ?? '';
+      const owner = sid === '' ? undefined : innerGet(this.s.services, nodeName, sid)!;
+      this.putCheck(tx, {
+        Node: nodeName,
+        CheckID: spec.CheckID || spec.Name,
+        Name: spec.Name,
+        Status: spec.Status ?? 'critical',
+        Notes: spec.Notes,
+        Output: spec.Output,
+        ServiceID: sid,
+        ServiceName: owner?.Service ?? '',
+        ServiceTags: owner?.Tags ?? [],
+        Type: spec.Type,
+      });
+    }
+    return true;
+  }
+
+  /** Upsert a check; a critical check invalidates the sessions that depend on it. */
+  private putCheck(tx: Tx, fields: Parameters<typeof makeCheck>[0]): void {
+    const old = innerGet(this.s.checks, fields.Node, fields.CheckID);
+    const check = makeCheck(fields, { CreateIndex: old?.CreateIndex ?? tx.index, ModifyIndex: tx.index });
+    if (!old || !sameContent(old, check)) {
+      innerSet(this.s.checks, check.Node, check.CheckID, check);
+      this.touch(tx, 'checks');
+    }
+    if (check.Status === 'critical') this.invalidateSessionsOfCheck(tx, check.Node, check.CheckID);
+  }
+
+  private updateCheckStatus(tx: Tx, c: UpdateCheckStatusCommand): boolean {
+    if (!this.s.nodes.has(c.node)) throw new Rejected(ERR_MISSING_NODE);
+    const old = innerGet(this.s.checks, c.node, c.checkId);
+    if (!old) throw new Rejected(errMissingCheck(c.checkId));
+    this.putCheck(tx, { ...old, Status: c.status, Output: c.output ?? old.Output });
+    return true;
+  }
+
+  private deregister(tx: Tx, c: DeregisterCommand): boolean {
+    if (!this.s.nodes.has(c.node)) return true;
+    if (c.serviceId) this.deleteService(tx, c.node, c.serviceId);
+    else if (c.checkId) this.deleteCheck(tx, c.node, c.checkId);
+    else this.deleteNode(tx, c.node);
+    return true;
+  }
+
+  private deleteCheck(tx: Tx, node: string, checkId: string): void {
+    if (!innerDelete(this.s.checks, node, checkId)) return;
+    this.touch(tx, 'checks');
+    this.invalidateSessionsOfCheck(tx, node, checkId);
+  }
+
+  private deleteService(tx: Tx, node: string, serviceId: string): void {
+    if (!innerDelete(this.s.services, node, serviceId)) return;
+    this.touch(tx, 'services');
+    for (const ch of innerSorted(this.s.checks, node)) {
+      if (ch.ServiceID === serviceId) this.deleteCheck(tx, node, ch.CheckID);
+    }
+  }
+
+  private deleteNode(tx: Tx, node: string): void {
+    for (const svc of innerSorted(this.s.services, node)) this.deleteService(tx, node, svc.ID);
+    for (const ch of innerSorted(this.s.checks, node)) this.deleteCheck(tx, node, ch.CheckID);
+    for (const sess of this.sessionsForNode(node)) this.deleteSession(tx, sess.ID);
+    this.s.nodes.delete(node);
+    this.touch(tx, 'nodes');
+  }
+
+  // ------------------------------------------------------------------ KV
+
+  private writeKV(tx: Tx, key: string, value: Uint8Array, flags: number | undefined, lock?: { LockIndex: number; Session: string }): void {
+    const old = this.s.kvs.get(key);
+    const entry = makeKV(
+      {
+        Key: key,
+        Flags: flags ?? 0,
+        Value: value,
+        LockIndex: lock ? lock.LockIndex : (old?.LockIndex ?? 0),
+        Session: lock ? lock.Session : (old?.Session ?? ''),
+      },
+      { CreateIndex: old?.CreateIndex ?? tx.index, ModifyIndex: tx.index },
+    );
+    this.s.kvs.set(key, entry);
+    if (!old) this.s.kvKeys.add(key);
+    // A live entry's ModifyIndex is newer than its tombstone, so the tombstone adds nothing.
+    this.removeTombstone(key);
+    this.touch(tx, 'kvs');
+  }
+
+  private deleteKV(tx: Tx, key: string): void {
+    if (!this.s.kvs.delete(key)) return;
+    this.s.kvKeys.delete(key);
+    this.s.tombstones.set(key, tx.index);
+    this.s.tombstoneKeys.add(key);
+    this.touch(tx, 'kvs');
+  }
+
+  private removeTombstone(key: string): void {
+    if (this.s.tombstones.delete(key)) this.s.tombstoneKeys.delete(key);
+  }
+
+  private deleteTree(tx: Tx, prefix: string): void {
+    for (const key of this.s.kvKeys.withPrefix(prefix)) this.deleteKV(tx, key);
+  }
+
+  private kvSet(tx: Tx, c: KvSetCommand): boolean {
+    this.writeKV(tx, c.key, c.value, c.flags);
+    return true;
+  }
+
+  private kvCas(tx: Tx, c: KvCasCommand): boolean {
+    const old = this.s.kvs.get(c.key);
+    if (c.casIndex === 0 ? old !== undefined : old?.ModifyIndex !== c.casIndex) return false;
+    this.writeKV(tx, c.key, c.value, c.flags);
+    return true;
+  }
+
+  private kvDelete(tx: Tx, c: KvDeleteCommand): boolean {
+    if (c.casIndex !== undefined) {
+      const old = this.s.kvs.get(c.key);
+      if (!old) return true; // nothing to delete counts as done (Consul's DeleteCAS)
+      if (old.ModifyIndex !== c.casIndex) return false;
+      this.deleteKV(tx, c.key);
+      return true;
+    }
+    if (c.recurse) this.deleteTree(tx, c.key);
+    else this.deleteKV(tx, c.key);
+    return true;
+  }
+
+  private kvLock(tx: Tx, c: KvLockCommand): boolean {
+    // Lock-delay is judged before the session, as Consul's KVS endpoint does.
+    const until = this.s.lockDelays.get(c.key);
+    if (until !== undefined && tx.nowMs < until) return false;
+    if (!this.s.sessions.has(c.session)) throw new Rejected(errInvalidSession(c.session));
+    if (until !== undefined) this.s.lockDelays.delete(c.key);
+    const old = this.s.kvs.get(c.key);
+    let lockIndex: number;
+    if (!old) lockIndex = 1;
+    else if (old.Session === c.session) lockIndex = old.LockIndex;
+    else if (old.Session !== '') return false;
+    else lockIndex = old.LockIndex + 1;
+    this.writeKV(tx, c.key, c.value, c.flags, { LockIndex: lockIndex, Session: c.session });
+    return true;
+  }
+
+  private kvUnlock(tx: Tx, c: KvUnlockCommand): boolean {
+    const old = this.s.kvs.get(c.key);
+    if (!old || old.Session !== c.session) return false;
+    this.writeKV(tx, c.key, c.value, c.flags, { LockIndex: old.LockIndex, Session: '' });
+    return true;
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  private sessionCreate(tx: Tx, c: SessionCreateCommand): boolean {
+    if (this.s.sessions.has(c.id)) throw new Rejected(`Session '${c.id}' already exists`);
+    if (!this.s.nodes.has(c.node)) throw new Rejected(ERR_MISSING_NODE);
+    const checks = c.checks ?? DEFAULT_SESSION_CHECKS;
+    for (const id of checks) {
+      const ch = innerGet(this.s.checks, c.node, id);
+      if (!ch) throw new Rejected(errMissingCheck(id));
+      if (ch.Status === 'critical') throw new Rejected(errCheckState(id, ch.Status));
+    }
+    const behavior: SessionBehavior = c.behavior === 'delete' ? 'delete' : 'release';
+    const session = makeSession(
+      {
+        ID: c.id,
+        Name: c.name ?? '',
+        Node: c.node,
+        Checks: checks,
+        LockDelayMs: Math.min(c.lockDelayMs ?? DEFAULT_LOCK_DELAY_MS, MAX_LOCK_DELAY_MS),
+        Behavior: behavior,
+        TTLMs: c.ttlMs ?? 0,
+      },
+      { CreateIndex: tx.index, ModifyIndex: tx.index },
+    );
+    this.s.sessions.set(c.id, session);
+    this.touch(tx, 'sessions');
+    return true;
+  }
+
+  private invalidateSessionsOfCheck(tx: Tx, node: string, checkId: string): void {
+    for (const sess of this.sessionsForNode(node)) {
+      if (sess.Checks.includes(checkId)) this.deleteSession(tx, sess.ID);
+    }
+  }
+
+  /** Destroy or invalidate: release or delete the session's keys, arm their lock-delay. */
+  private deleteSession(tx: Tx, id: string): void {
+    const sess = this.s.sessions.get(id)!;
+    for (const [key, until] of [...this.s.lockDelays]) if (tx.nowMs >= until) this.s.lockDelays.delete(key);
+    for (const key of [...this.s.kvKeys.all()]) {
+      const e = this.s.kvs.get(key)!;
+      if (e.Session !== id) continue;
+      if (sess.Behavior === 'delete') this.deleteKV(tx, key);
+      else this.writeKV(tx, key, e.Value, e.Flags, { LockIndex: e.LockIndex, Session: '' });
+      if (sess.LockDelayMs > 0) this.s.lockDelays.set(key, tx.nowMs + sess.LockDelayMs);
+    }
+    this.s.sessions.delete(id);
+    this.touch(tx, 'sessions');
+    tx.invalidated.push(id);
+  }
+
+  // --------------------------------------------------------------- reads
+
+  lastIndex(): number {
+    return this.s.lastIndex;
+  }
+
+  tableIndex(table: TableName): number {
+    return this.s.tableIndex[table];
+  }
+
+  /** All table indexes (for `consul info`-style output and tests). */
+  tableIndexes(): Record<TableName, number> {
+    return { ...this.s.tableIndex };
+  }
+
+  /** The index a blocking query compares against its ?index= (wake when it is greater). */
+  indexFor(watch: CatalogWatch): number {
+    switch (watch.kind) {
+      case 'tables':
+        return watch.tables.reduce((m, t) => Math.max(m, this.s.tableIndex[t]), 0);
+      case 'kvKey':
+        return this.kvKeyIndex(watch.key);
+      case 'kvPrefix':
+        return this.kvIndex(watch.prefix);
+    }
+  }
+
+  nodes(): CatalogNode[] {
+    return [...this.s.nodes.keys()].sort(byString).map((n) => this.s.nodes.get(n)!);
+  }
+
+  node(name: string): CatalogNode | undefined {
+    return this.s.nodes.get(name);
+  }
+
+  nodeServices(node: string): CatalogService[] {
+    return innerSorted(this.s.services, node);
+  }
+
+  nodeChecks(node: string): HealthCheck[] {
+    return innerSorted(this.s.checks, node);
+  }
+
+  /** /v1/health/node/<node>. */
+  nodeHealth(node: string): HealthCheck[] {
+    return this.nodeChecks(node);
+  }
+
+  services(): Map<string, string[]> {
+    const tags = new Map<string, Set<string>>();
+    for (const node of [...this.s.services.keys()].sort(byString)) {
+      for (const svc of innerSorted(this.s.services, node)) {
+        let set = tags.get(svc.Service);
+        if (!set) tags.set(svc.Service, (set = new Set()));
+        for (const t of svc.Tags) set.add(t);
+      }
+    }
+    const out = new Map<string, string[]>();
+    for (const name of [...tags.keys()].sort(byString)) out.set(name, [...tags.get(name)!].sort(byString));
+    return out;
+  }
+
+  serviceInstances(service: string): ServiceInstance[] {
+    const out: ServiceInstance[] = [];
+    for (const nodeName of [...this.s.services.keys()].sort(byString)) {
+      const node = this.s.nodes.get(nodeName)!;
+      const checks = innerSorted(this.s.checks, nodeName);
+      for (const svc of innerSorted(this.s.services, nodeName)) {
+        if (svc.Service !== service) continue;
+        out.push({ Node: node, Service: svc, Checks: checks.filter((ch) => ch.ServiceID === '' || ch.ServiceID === svc.ID) });
+      }
+    }
+    return out;
+  }
+
+  /** /v1/health/service/<name>: tag matches case-insensitively (as Consul's tag filter);
+   *  passingOnly drops an instance if any of its checks, node checks included, is not passing. */
+  healthService(service: string, opts: { tag?: string; passingOnly?: boolean } = {}): ServiceInstance[] {
+    const tag = opts.tag?.toLowerCase();
+    return this.serviceInstances(service).filter(
+      (inst) =>
+        (tag === undefined || inst.Service.Tags.some((t) => t.toLowerCase() === tag)) &&
+        (!opts.passingOnly || inst.Checks.every((ch) => ch.Status === 'passing')),
+    );
+  }
+
+  /** /v1/health/checks/<service>: the checks bound to instances of that service. */
+  healthChecks(service: string): HealthCheck[] {
+    return this.allChecks().filter((ch) => ch.ServiceName === service && ch.ServiceID !== '');
+  }
+
+  checksInState(state: HealthStatus | 'any'): HealthCheck[] {
+    return this.allChecks().filter((ch) => state === 'any' || ch.Status === state);
+  }
+
+  private allChecks(): HealthCheck[] {
+    return [...this.s.checks.keys()].sort(byString).flatMap((n) => innerSorted(this.s.checks, n));
+  }
+
+  kvGet(key: string): KVEntry | undefined {
+    return this.s.kvs.get(key);
+  }
+
+  /** ?recurse: every entry whose key starts with prefix, in key order. */
+  kvList(prefix: string): KVEntry[] {
+    return this.s.kvKeys.withPrefix(prefix).map((k) => this.s.kvs.get(k)!);
+  }
+
+  /** ?keys[&separator=]: key names under prefix; with a separator, names are cut after the
+   *  first separator following the prefix and deduplicated ("web/subdir/"). */
+  kvKeys(prefix: string, separator = ''): string[] {
+    const out: string[] = [];
+    for (const key of this.s.kvKeys.withPrefix(prefix)) {
+      let name = key;
+      if (separator !== '') {
+        const at = key.indexOf(separator, prefix.length);
+        if (at >= 0) name = key.slice(0, at + separator.length);
+      }
+      // Sorted keys sharing a cut name are adjacent, so comparing with the last suffices.
+      if (out[out.length - 1] !== name) out.push(name);
+    }
+    return out;
+  }
+
+  /** Max ModifyIndex of entries and tombstones under prefix; the kvs table index when the
+   *  prefix is '' or has neither (so an index never reads as 0 once the table was written). */
+  kvIndex(prefix: string): number {
+    if (prefix === '') return this.s.tableIndex.kvs;
+    let max = 0;
+    for (const k of this.s.kvKeys.withPrefix(prefix)) max = Math.max(max, this.s.kvs.get(k)!.ModifyIndex);
+    for (const k of this.s.tombstoneKeys.withPrefix(prefix)) max = Math.max(max, this.s.tombstones.get(k)!);
+    return max !== 0 ? max : this.s.tableIndex.kvs;
+  }
+
+  /** A single key's index: its ModifyIndex, else its tombstone, else the kvs table index. */
+  kvKeyIndex(key: string): number {
+    return this.s.kvs.get(key)?.ModifyIndex ?? this.s.tombstones.get(key) ?? this.s.tableIndex.kvs;
+  }
+
+  /** Proposer time (ms) before which `key` cannot be acquired, if a lock-delay is armed. */
+  lockDelayUntil(key: string): number | undefined {
+    return this.s.lockDelays.get(key);
+  }
+
+  sessionGet(id: string): Session | undefined {
+    return this.s.sessions.get(id);
+  }
+
+  sessionList(): Session[] {
+    return [...this.s.sessions.keys()].sort(byString).map((id) => this.s.sessions.get(id)!);
+  }
+
+  sessionsForNode(node: string): Session[] {
+    return this.sessionList().filter((s) => s.Node === node);
+  }
+
+  /** Sessions with a TTL: the leader arms a timer of TTL × SESSION_TTL_MULTIPLIER for each
+   *  (on becoming leader, on create, on renew) and proposes sessionInvalidate on expiry. */
+  ttlSessions(): Session[] {
+    return this.sessionList().filter((s) => s.TTLMs > 0);
+  }
+
+  // ------------------------------------------------------- snapshot/restore
+
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.s);
+  }
+
+  /** Rebuilds a catalog from snapshot bytes; throws an Error naming what is wrong. */
+  static restore(bytes: Uint8Array): CatalogFSM {
+    return new CatalogFSM(decodeSnapshot(bytes));
+  }
+}
+
