@@ -7,6 +7,7 @@
 // back as callbacks that the world invokes later from its own event loop (never re-entrantly
 // from inside the call that started them).
 import type { LogLevel } from '../machine.ts';
+import type { HttpRequest, HttpResponse } from '../http/types.ts';
 
 export interface ClockPort {
   /** Milliseconds; virtual in sim, Date.now() in real mode. Never goes backwards. */
@@ -77,6 +78,18 @@ export interface LogPort {
   line(level: LogLevel, source: string, text: string, nowMs: number): void;
 }
 
+/** Client-facing servers (HTTP API, DNS). In sim they ride the virtual network; in real mode
+ *  they are express and a UDP/TCP DNS server. Binding failures throw (sim) or surface through
+ *  the real implementation's readiness promise. */
+export interface ServePort {
+  http(ip: string, port: number, onRequest: (req: HttpRequest, respond: (res: HttpResponse) => void) => void): void;
+  dns(
+    ip: string,
+    port: number,
+    onQuery: (bytes: Uint8Array, transport: 'udp' | 'tcp', respond: (bytes: Uint8Array | null) => void) => void,
+  ): void;
+}
+
 export interface Ports {
   clock: ClockPort;
   timers: TimerPort;
@@ -84,4 +97,6 @@ export interface Ports {
   disk: DiskPort;
   probes: ProbePort;
   log: LogPort;
+  /** Present for processes that run an agent's client-facing servers. */
+  serve?: ServePort;
 }

@@ -1,0 +1,180 @@
+// sim/kernel.ts — the virtual clock and the event loop every part of the simulated world shares.
+//
+// Owns: virtual time, the event queue (ordered by (time, sequence)), event dispatch, holding
+// events for stalled hosts, per-host liveness records, the root rng and the trace.
+// Must never: read a real clock, use real timers, or draw randomness outside `rng` and its
+// forks. Nothing here knows about sockets, disks or processes.
+//
+// Events are small records with a static `type` (name, code, run, describe) and a few
+// untyped payload slots, so the hot paths (datagrams, stream segments, timers) allocate one
+// record per event and format no strings unless tracing is on.
+import { makeRng, type Rng } from '../core/rng.ts';
+import { MinHeap } from './heap.ts';
+import { Trace } from './trace.ts';
+
+export interface EventType {
+  readonly name: string;
+  /** Small integer folded into the trace digest. */
+  readonly code: number;
+  run(ev: SimEvent): void;
+  /** Trace label; only called when tracing is enabled. */
+  describe(ev: SimEvent): string;
+}
+
+export class SimEvent {
+  t = 0;
+  seq = 0;
+  /** Index of the host this event happens on (held while that host is stalled); -1 = none. */
+  host = -1;
+  /** One integer folded into the digest (port, pid, length …). */
+  detail = 0;
+  cancelled = false;
+  /** Id in the by-id table (cancellable by number), or -1. Stable when a stall re-queues. */
+  id = -1;
+  constructor(
+    public type: EventType,
+    public a: any,
+    public b: any,
+  ) {}
+}
+
+/** Liveness of a host as the network and scheduler see it. */
+export interface HostState {
+  readonly index: number;
+  readonly ip: string;
+  readonly name: string;
+  /** false between a crash and the next spawn/restart: packets to it vanish. */
+  up: boolean;
+  /** Events for this host are held until this virtual time. */
+  stalledUntilMs: number;
+}
+
+/** Something that owns sockets and timers: a process, or a host-level service. */
+export interface Owner {
+  readonly pid: number;
+  readonly alive: boolean;
+}
+
+const USER_EVENT: EventType = {
+  name: 'user',
+  code: 1,
+  run(ev) {
+    (ev.a as () => void)();
+  },
+  describe(ev) {
+    return ev.b as string;
+  },
+};
+
+export class Kernel {
+  nowMs = 0;
+  private seq = 0;
+  private readonly heap = new MinHeap<SimEvent>();
+  /** Events that can be cancelled by numeric id (world.schedule and process timers). */
+  private readonly byId = new Map<number, SimEvent>();
+  readonly trace: Trace;
+  readonly tracing: boolean;
+  readonly rng: Rng;
+  readonly hosts: HostState[] = [];
+  executed = 0;
+
+  constructor(
+    readonly seed: string,
+    readonly epochMs: number,
+    traceEnabled: boolean,
+  ) {
+    this.rng = makeRng(seed);
+    this.trace = new Trace(traceEnabled);
+    this.tracing = traceEnabled;
+  }
+
+  /** Schedule an internal event. Times in the past run "now" (after the current event). */
+  at(tMs: number, type: EventType, host: number, detail: number, a: unknown, b: unknown): SimEvent {
+    const ev = new SimEvent(type, a, b);
+    ev.t = tMs > this.nowMs ? tMs : this.nowMs;
+    ev.seq = this.seq++;
+    ev.host = host;
+    ev.detail = detail;
+    this.heap.push(ev);
+    return ev;
+  }
+
+  /** Schedule a user callback that can be cancelled by the returned id. */
+  scheduleCallback(tMs: number, label: string, fn: () => void, host = -1, detail = label.length): number {
+    if (typeof tMs !== 'number' || Number.isNaN(tMs)) {
+      throw new Error(`schedule('${label}'): time must be a number of virtual ms, got ${String(tMs)}`);
+    }
+    if (typeof fn !== 'function') throw new Error(`schedule('${label}'): callback is not a function`);
+    return this.atCancellable(tMs, USER_EVENT, host, detail, fn, label);
+  }
+
+  /** Like at(), but returns a numeric id that cancel() accepts. */
+  atCancellable(tMs: number, type: EventType, host: number, detail: number, a: unknown, b: unknown): number {
+    const ev = this.at(tMs, type, host, detail, a, b);
+    ev.id = ev.seq;
+    this.byId.set(ev.id, ev);
+    return ev.id;
+  }
+
+  cancel(id: number): void {
+    const ev = this.byId.get(id);
+    if (ev === undefined) return;
+    ev.cancelled = true;
+    this.byId.delete(id);
+  }
+
+  /** Run the next live event with time ≤ limitMs; false when there is none. */
+  step(limitMs = Infinity): boolean {
+    const heap = this.heap;
+    for (;;) {
+      const ev = heap.peek();
+      if (ev === undefined) return false;
+      if (ev.cancelled) {
+        heap.pop();
+        continue;
+      }
+      if (ev.t > limitMs) return false;
+      heap.pop();
+      if (ev.t > this.nowMs) this.nowMs = ev.t;
+      if (ev.host >= 0) {
+        const until = this.hosts[ev.host]!.stalledUntilMs;
+        if (until > this.nowMs) {
+          // Held, not dropped: re-queued in pop order, so held events keep their order.
+          ev.t = until;
+          ev.seq = this.seq++;
+          heap.push(ev);
+          continue;
+        }
+      }
+      if (ev.id >= 0) {
+        this.byId.delete(ev.id);
+        ev.id = -1;
+      }
+      this.executed++;
+      if (this.tracing) this.trace.line(`${fmtTime(ev.t)} ${ev.type.describe(ev)}`);
+      else this.trace.digest(ev.t, ev.type.code, ev.host, ev.detail);
+      ev.type.run(ev);
+      return true;
+    }
+  }
+
+  runUntil(tMs: number): void {
+    while (this.step(tMs)) {
+      // keep going
+    }
+    if (tMs > this.nowMs) this.nowMs = tMs;
+  }
+
+  pending(): number {
+    return this.heap.size;
+  }
+
+  /** A line in the trace (always hashed, in both modes). */
+  note(text: string): void {
+    this.trace.line(`${fmtTime(this.nowMs)} ${text}`);
+  }
+}
+
+export function fmtTime(tMs: number): string {
+  return Number.isInteger(tMs) ? String(tMs) : tMs.toFixed(3);
+}
