@@ -46,8 +46,14 @@ async function loadDemo(args: string[]): Promise<number> {
   return runDemo(args);
 }
 
+async function loadDiscover(args: string[]): Promise<number> {
+  const { discover } = await import('./discover.ts');
+  return discover(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+}
+
 const COMMANDS: Record<string, Runner> = {
   demo: loadDemo,
+  discover: loadDiscover,
   bench: loadBench,
   fuzz: loadFuzz,
 };
