@@ -1,0 +1,157 @@
+// cli/commands/common.ts — what every Consul-compatible command shares: the CliIo it talks
+// through, Go-style flag parsing, the agent address (-http-addr / CONSUL_HTTP_ADDR),
+// columnize-style tables, and calling the agent with Consul's error wording.
+// Must never: print directly to process streams (commands run in the simulator too).
+import { ConnectionError, type HttpClient, type HttpClientResponse } from '../http-client.ts';
+
+export interface CliIo {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  env: Record<string, string | undefined>;
+  http: HttpClient;
+  /** `kv put KEY @file`. Absent ⇒ the command says files are unavailable here. */
+  readFile?(path: string): Promise<Uint8Array>;
+  /** `kv put KEY -`. */
+  readStdin?(): Promise<Uint8Array>;
+  /** `watch … <handler>`: run the handler with JSON on stdin and extra env; resolves to its exit code. */
+  runHandler?(command: string, stdin: string, env: Record<string, string>): Promise<number>;
+  /** Pause between polls (monitor). Default: a real timer. */
+  sleep?(ms: number): Promise<void>;
+}
+
+export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+export const DEFAULT_HTTP_ADDR = '127.0.0.1:8500';
+
+type FlagSpec = Record<string, 'bool' | 'string'>;
+
+export class UsageError extends Error {}
+
+/**
+ * Go's flag package: `-f`, `--f`, `-f=v`, `-f v` (strings), `-b` / `-b=false` (bools);
+ * parsing stops at the first non-flag argument or at `--`.
+ */
+export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<string, string | boolean>; rest: string[] } {
+  const full: FlagSpec = { 'http-addr': 'string', token: 'string', datacenter: 'string', stale: 'bool', ...spec };
+  const flags: Record<string, string | boolean> = {};
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const kind = full[name];
+    if (!kind) throw new UsageError(`flag provided but not defined: -${name}`);
+    if (kind === 'bool') {
+      const v = eq >= 0 ? body.slice(eq + 1) : 'true';
+      if (!['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False'].includes(v)) {
+        throw new UsageError(`invalid boolean value "${v}" for -${name}: parse error`);
+      }
+      flags[name] = ['true', '1', 't', 'TRUE', 'True'].includes(v);
+    } else {
+      let v: string | undefined = eq >= 0 ? body.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+      flags[name] = v;
+    }
+  }
+  return { flags, rest: args.slice(i) };
+}
+
+export function str(flags: Record<string, string | boolean>, name: string, dflt = ''): string {
+  const v = flags[name];
+  return typeof v === 'string' ? v : dflt;
+}
+
+export function bool(flags: Record<string, string | boolean>, name: string): boolean {
+  return flags[name] === true;
+}
+
+/** -http-addr, else CONSUL_HTTP_ADDR, else 127.0.0.1:8500; an http:// scheme is accepted. */
+export function httpAddr(flags: Record<string, string | boolean>, env: Record<string, string | undefined>): string {
+  let a = str(flags, 'http-addr') || env['CONSUL_HTTP_ADDR'] || DEFAULT_HTTP_ADDR;
+  if (a.startsWith('https://')) throw new UsageError(`HTTPS is not supported by Muster: ${a} (use http://)`);
+  a = a.replace(/^http:\/\//, '').replace(/\/+$/, '');
+  if (!a.includes(':')) a += ':8500';
+  return a;
+}
+
+/** Query string with ?dc=, ?stale and ?token= appended when the common flags ask for them. */
+export function commonQuery(flags: Record<string, string | boolean>): string[] {
+  const q: string[] = [];
+  if (str(flags, 'datacenter')) q.push(`dc=${encodeURIComponent(str(flags, 'datacenter'))}`);
+  if (bool(flags, 'stale')) q.push('stale');
+  if (str(flags, 'token')) q.push(`token=${encodeURIComponent(str(flags, 'token'))}`);
+  return q;
+}
+
+export function withQuery(path: string, q: string[]): string {
+  return q.length === 0 ? path : `${path}${path.includes('?') ? '&' : '?'}${q.join('&')}`;
+}
+
+/** Thrown for an agent answer a command cannot use; message in Go api style. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`Unexpected response code: ${status} (${body.trim()})`);
+  }
+}
+
+export interface ApiResponse extends HttpClientResponse {
+  text: string;
+}
+
+export async function api(io: CliIo, addr: string, method: string, path: string, body?: Uint8Array): Promise<ApiResponse> {
+  const r = await io.http.request(addr, method, path, body);
+  return { ...r, text: new TextDecoder().decode(r.body) };
+}
+
+/** GET/PUT that must succeed with 200 and a JSON body. */
+export async function apiJson(io: CliIo, addr: string, method: string, path: string, body?: Uint8Array): Promise<unknown> {
+  const r = await api(io, addr, method, path, body);
+  if (r.status !== 200) throw new ApiError(r.status, r.text);
+  return r.text === '' ? null : JSON.parse(r.text);
+}
+
+/** Run a command body, turning usage and connection errors into Consul-style output. */
+export async function guard(io: CliIo, usage: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`${err.message}\n${usage.endsWith('\n') ? usage : `${usage}\n`}`);
+      return 1;
+    }
+    // By name too: a simulated HttpClient may throw its own ConnectionError-shaped error.
+    if (err instanceof ConnectionError || (err instanceof Error && err.name === 'ConnectionError')) {
+      io.stderr(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+/** ryanuber/columnize: cells padded to the widest in their column, glued by two spaces,
+ *  the last column unpadded, trailing spaces trimmed. */
+export function columnize(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

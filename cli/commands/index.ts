@@ -1,0 +1,60 @@
+// cli/commands/index.ts — the Consul-compatible commands by name, and the real-process CliIo.
+//
+// Owns: the name → run map cli/main.ts dispatches to, and defaultIo() (process streams,
+// environment, node:http client, files, stdin, `sh -c` handlers for watch).
+// Must never: be imported by core/ or sim/; the simulator builds its own CliIo.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { nodeHttpClient } from '../http-client.ts';
+import type { CliIo, Command } from './common.ts';
+import { run as catalog } from './catalog.ts';
+import { run as forceLeave } from './force-leave.ts';
+import { run as info } from './info.ts';
+import { run as join } from './join.ts';
+import { run as kv } from './kv.ts';
+import { run as leave } from './leave.ts';
+import { run as members } from './members.ts';
+import { run as monitor } from './monitor.ts';
+import { run as operator } from './operator.ts';
+import { run as reload } from './reload.ts';
+import { run as version } from './version.ts';
+import { run as watch } from './watch.ts';
+
+export type { CliIo, Command };
+
+export const commands: Record<string, Command> = {
+  catalog,
+  'force-leave': forceLeave,
+  info,
+  join,
+  kv,
+  leave,
+  members,
+  monitor,
+  operator,
+  reload,
+  version,
+  watch,
+};
+
+export function defaultIo(): CliIo {
+  return {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    http: nodeHttpClient(),
+    readFile: async (path) => new Uint8Array(await readFile(path)),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+    runHandler: (command, stdin, env) =>
+      new Promise((resolve) => {
+        const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+        child.on('error', () => resolve(127));
+        child.on('close', (code) => resolve(code ?? 1));
+        child.stdin.end(stdin);
+      }),
+  };
+}

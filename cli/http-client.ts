@@ -1,0 +1,86 @@
+// cli/http-client.ts — how the CLI reaches an agent's HTTP API.
+//
+// Owns: the HttpClient contract (one request → status, headers, body) the CLI commands use
+// in both worlds (the simulator supplies a virtual one), the real implementation over
+// node:http, and the connection-error sentence every command prints.
+// Must never: interpret responses; commands do that.
+import http from 'node:http';
+
+export interface HttpClientResponse {
+  status: number;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface HttpClient {
+  /** `path` includes the query string. Rejects with a ConnectionError when the agent can't be reached. */
+  request(addr: string, method: string, path: string, body?: Uint8Array): Promise<HttpClientResponse>;
+}
+
+/** The agent could not be reached at all (as opposed to answering with an error). */
+export class ConnectionError extends Error {
+  constructor(
+    readonly addr: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Error connecting to Consul agent at ${addr}: ${reason}. Is an agent running? ` +
+        'Use -http-addr or CONSUL_HTTP_ADDR to point elsewhere.',
+    );
+    this.name = 'ConnectionError';
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'no such host',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  if (i <= 0) return { host: addr, port: 8500 };
+  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+}
+
+/** The real client: one keep-alive agent per process, no overall timeout (blocking queries
+ *  may legitimately take minutes), but a connect timeout so a dead address fails fast. */
+export function nodeHttpClient(): HttpClient {
+  const agent = new http.Agent({ keepAlive: true });
+  return {
+    request(addr, method, path, body) {
+      const { host, port } = splitHostPort(addr);
+      return new Promise((resolve, reject) => {
+        const req = http.request({ host, port, method, path, agent, headers: body ? { 'content-length': String(body.length) } : {} }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+            resolve({ status: res.statusCode ?? 0, headers, body: new Uint8Array(Buffer.concat(chunks)) });
+          });
+          res.on('error', (err) => reject(new ConnectionError(addr, err.message)));
+        });
+        const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+        req.on('socket', (s) => {
+          if (!s.connecting) clearTimeout(connectTimer);
+          else s.once('connect', () => clearTimeout(connectTimer));
+        });
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          clearTimeout(connectTimer);
+          reject(new ConnectionError(addr, REASONS[err.code ?? ''] ?? err.message));
+        });
+        req.on('close', () => clearTimeout(connectTimer));
+        if (body) req.write(body);
+        req.end();
+      });
+    },
+  };
+}

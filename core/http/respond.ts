@@ -1,0 +1,54 @@
+// core/http/respond.ts — building HTTP responses the way Consul writes them.
+//
+// Owns: JSON bodies (Go's encoding: compact, or 4-space indent + newline with ?pretty, and
+// Go's HTML-safe escapes), plain-text error bodies, and the query-meta headers
+// (X-Consul-Index never 0, X-Consul-KnownLeader, X-Consul-LastContact).
+// Must never: decide status codes for protocol errors on its own; callers say which.
+import type { QueryMeta } from '../rpc/types.ts';
+import type { HttpResponse } from './types.ts';
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** Go's json.Marshal escapes these so the output is safe inside HTML. */
+const NEEDS_ESCAPE = /[<>&\u2028\u2029]/;
+
+function goEscape(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function jsonBody(value: unknown, pretty: boolean): string {
+  const text = pretty ? `${JSON.stringify(value, null, 4)}\n` : JSON.stringify(value);
+  return goEscape(text ?? 'null');
+}
+
+export function json(status: number, value: unknown, pretty: boolean, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'Content-Type': JSON_TYPE, ...headers }, body: jsonBody(value, pretty) };
+}
+
+export function text(status: number, message: string, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'Content-Type': TEXT_TYPE, ...headers }, body: message };
+}
+
+export function empty(status = 200, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers, body: '' };
+}
+
+export function metaHeaders(meta: QueryMeta): Record<string, string> {
+  return {
+    'X-Consul-Index': String(Math.max(1, Math.floor(meta.index))),
+    'X-Consul-KnownLeader': meta.knownLeader ? 'true' : 'false',
+    'X-Consul-LastContact': String(Math.max(0, Math.floor(meta.lastContactMs))),
+  };
+}
+
+/** Status for an error string coming back from the servers or the agent (Consul's mapping). */
+export function errorStatus(error: string): number {
+  if (error.includes('Permission denied') || error.includes('ACL not found')) return 403;
+  return 500;
+}
+
+export function rpcError(error: string, meta?: QueryMeta): HttpResponse {
+  return text(errorStatus(error), error, meta ? metaHeaders(meta) : {});
+}

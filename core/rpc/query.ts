@@ -1,0 +1,109 @@
+// core/rpc/query.ts — server-side execution of reads (and writes) against the catalog FSM.
+//
+// Owns: what each Query returns (the value shapes the HTTP layer renders, listed below) and
+// which index it blocks on (table indexes, or the KV key/prefix index), plus turning an
+// FSM apply into an RpcResponse.
+// Must never: block, hold state, or know HTTP; a server (or the test backend) re-runs
+// executeQuery after each apply while a blocking read's index is still ≤ minIndex.
+//
+// Values (all plain data so the wire codec can carry them):
+//   kvGet → KVEntry | null          kvList → KVEntry[]          kvKeys → string[]
+//   catalogDatacenters → string[]   catalogNodes → CatalogNode[]
+//   catalogNode → { Node: CatalogNode; Services: CatalogService[] } | null
+//   catalogServices → Record<service, tags[]> (sorted by name)
+//   catalogService → Array<{ Node: CatalogNode; Service: CatalogService }>
+//   healthService → ServiceInstance[]   healthNode / healthChecks / healthState → HealthCheck[]
+//   sessionInfo / sessionList / sessionNode → Session[]
+import type { CatalogFSM } from '../catalog/fsm.ts';
+import type { Command } from '../catalog/commands.ts';
+import type { CatalogNode, CatalogService, Session } from '../catalog/types.ts';
+import { READ_TABLES, type CatalogWatch } from '../catalog/watch.ts';
+import type { Query, RpcResponse } from './types.ts';
+
+export interface CatalogNodeResult {
+  Node: CatalogNode;
+  Services: CatalogService[];
+}
+
+export interface CatalogServiceRow {
+  Node: CatalogNode;
+  Service: CatalogService;
+}
+
+/** The index a read blocks on: KV reads per key/prefix, the rest per table. */
+export function watchFor(query: Query): CatalogWatch {
+  switch (query.q) {
+    case 'kvGet':
+      return { kind: 'kvKey', key: query.key };
+    case 'kvList':
+    case 'kvKeys':
+      return { kind: 'kvPrefix', prefix: query.prefix };
+    default:
+      return { kind: 'tables', tables: READ_TABLES[query.q] };
+  }
+}
+
+function valueOf(fsm: CatalogFSM, query: Query): unknown {
+  switch (query.q) {
+    case 'kvGet':
+      return fsm.kvGet(query.key) ?? null;
+    case 'kvList':
+      return fsm.kvList(query.prefix);
+    case 'kvKeys':
+      return fsm.kvKeys(query.prefix, query.separator);
+    case 'catalogDatacenters':
+      return [...new Set(fsm.nodes().map((n) => n.Datacenter).filter((d) => d !== ''))].sort();
+    case 'catalogNodes':
+      return fsm.nodes();
+    case 'catalogNode': {
+      const node = fsm.node(query.node);
+      return node ? ({ Node: node, Services: fsm.nodeServices(query.node) } satisfies CatalogNodeResult) : null;
+    }
+    case 'catalogServices': {
+      const out: Record<string, string[]> = {};
+      for (const [name, tags] of fsm.services()) out[name] = tags;
+      return out;
+    }
+    case 'catalogService': {
+      const tag = query.tag?.toLowerCase();
+      return fsm
+        .serviceInstances(query.service)
+        .filter((i) => tag === undefined || i.Service.Tags.some((t) => t.toLowerCase() === tag))
+        .map((i): CatalogServiceRow => ({ Node: i.Node, Service: i.Service }));
+    }
+    case 'healthService':
+      return fsm.healthService(query.service, { tag: query.tag, passingOnly: query.passingOnly });
+    case 'healthNode':
+      return fsm.nodeHealth(query.node);
+    case 'healthChecks':
+      return fsm.healthChecks(query.service);
+    case 'healthState':
+      return fsm.checksInState(query.state);
+    case 'sessionInfo': {
+      const s = fsm.sessionGet(query.id);
+      return s ? [s] : [];
+    }
+    case 'sessionList':
+      return fsm.sessionList();
+    case 'sessionNode':
+      return fsm.sessionsForNode(query.node);
+  }
+}
+
+/** Answer a read now, with the index a blocking caller compares its minIndex against. */
+export function executeQuery(fsm: CatalogFSM, query: Query): { index: number; value: unknown } {
+  return { index: fsm.indexFor(watchFor(query)), value: valueOf(fsm, query) };
+}
+
+/** Apply a committed write and shape the answer (KV writes: true/false; others: true). */
+export function executeWrite(fsm: CatalogFSM, index: number, command: Command): RpcResponse {
+  const r = fsm.apply(index, command);
+  if (!r.ok) return { ok: false, error: r.error, meta: { index, knownLeader: true, lastContactMs: 0 } };
+  return { ok: true, meta: { index, knownLeader: true, lastContactMs: 0 }, value: r.value };
+}
+
+/** PUT /v1/session/renew/<id> on the leader: the session (to restart its TTL timer) or null. */
+export function executeSessionRenew(fsm: CatalogFSM, id: string): Session | null {
+  return fsm.sessionGet(id) ?? null;
+}
+

@@ -1,0 +1,71 @@
+// core/rpc/types.ts — what an agent asks the servers, and what comes back.
+//
+// Owns: the request/response vocabulary between the HTTP/DNS/CLI-facing layer and the
+// servers (Consul's server RPC on port 8300): catalog/KV/session/health reads with a
+// consistency mode and blocking parameters, writes (catalog commands applied through
+// Raft), and status/operator calls.
+// Must never: carry behaviour. Servers execute these (core/rpc/query.ts + the agent);
+// clients forward them to a server over 'tcp'.
+//
+// Blocking happens where the data is (on the server), as in Consul: a read with
+// `minIndex > 0` is held until the index it reads exceeds minIndex or `maxWaitMs` passes.
+
+export type Consistency = 'default' | 'consistent' | 'stale';
+
+export type Query =
+  | { q: 'kvGet'; key: string }
+  | { q: 'kvList'; prefix: string }
+  | { q: 'kvKeys'; prefix: string; separator: string }
+  | { q: 'catalogDatacenters' }
+  | { q: 'catalogNodes' }
+  | { q: 'catalogNode'; node: string }
+  | { q: 'catalogServices' }
+  | { q: 'catalogService'; service: string; tag?: string }
+  | { q: 'healthService'; service: string; tag?: string; passingOnly: boolean }
+  | { q: 'healthNode'; node: string }
+  | { q: 'healthChecks'; service: string }
+  | { q: 'healthState'; state: 'any' | 'passing' | 'warning' | 'critical' }
+  | { q: 'sessionInfo'; id: string }
+  | { q: 'sessionList' }
+  | { q: 'sessionNode'; node: string };
+
+export interface ReadRequest {
+  type: 'read';
+  query: Query;
+  consistency: Consistency;
+  /** 0 = answer now; otherwise block until the query's index > minIndex or maxWaitMs elapses. */
+  minIndex: number;
+  maxWaitMs: number;
+}
+
+export interface WriteRequest {
+  type: 'write';
+  /** A catalog command (core/catalog/commands.ts), applied through Raft on the leader. */
+  command: unknown;
+}
+
+export type RpcRequest =
+  | ReadRequest
+  | WriteRequest
+  | { type: 'statusLeader' }
+  | { type: 'statusPeers' }
+  | { type: 'raftConfiguration'; consistency: Consistency }
+  | { type: 'raftRemovePeer'; address: string }
+  /** PUT /v1/session/renew/<id>: the leader restarts the session's TTL timer (no Raft write);
+   *  value: the Session, or null when it does not exist. */
+  | { type: 'sessionRenew'; id: string };
+
+/** Metadata every read carries (becomes X-Consul-Index / KnownLeader / LastContact). */
+export interface QueryMeta {
+  index: number;
+  knownLeader: boolean;
+  lastContactMs: number;
+}
+
+export type RpcResponse =
+  | { ok: true; meta: QueryMeta; value: unknown }
+  | { ok: false; error: string; meta?: QueryMeta };
+
+/** Consul's error strings that clients pattern-match: keep them byte-exact. */
+export const ERR_NO_LEADER = 'No cluster leader';
+export const ERR_NO_SERVERS = 'No known Consul servers';
