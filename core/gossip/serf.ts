@@ -1,0 +1,574 @@
+// core/gossip/serf.ts — the serf layer over memberlist: one machine per gossip pool (LAN or WAN).
+//
+// Owns: serf member statuses (alive → leaving → left, alive → failed), Lamport-stamped join and
+// leave intents, join/leave/force-leave/tag commands, reconnecting failed members and reaping
+// failed and left ones, member events with Consul's log lines, the membership snapshot and
+// rejoin on restart, and `consul info` stats.
+// Must never: carry out its effects, read a clock or draw randomness other than `nowMs` and the
+// injected Rng, or iterate a Map in an order that could differ between runs (Maps here are
+// only iterated in insertion order, which is itself deterministic).
+import type { Machine } from '../machine.ts';
+import type { Rng } from '../rng.ts';
+import { resolveGossipConfig, type GossipConfig, type ResolvedGossipConfig } from './config.ts';
+import { TransmitLimitedQueue } from './broadcast.ts';
+import { Memberlist, addrOf, type MemberlistDelegate, type NodeState } from './memberlist.ts';
+import { isGossipMessage, type BroadcastMsg, type JoinIntentMsg, type LeaveIntentMsg, type SerfPushState } from './messages.ts';
+import { replaySnapshot, snapshotLine, type PreviousNode, type SnapshotReplay } from './snapshot.ts';
+import type { GossipEffect, GossipInput, Member, MemberEventType, MemberStatus } from './types.ts';
+
+export type { GossipConfig } from './config.ts';
+export type { GossipMessage } from './messages.ts';
+export type { GossipEffect, GossipInput, Member, MemberStatus } from './types.ts';
+
+interface MemberState {
+  member: Member;
+  statusLTime: number;
+  /** When it failed or left (for reconnect and reaping). */
+  leaveTimeMs: number;
+}
+
+interface JoinJob {
+  kind: 'user' | 'rejoin' | 'reconnect';
+  reqId: number;
+  remaining: number;
+  contacted: number;
+  errors: string[];
+  prev?: PreviousNode;
+}
+
+class LamportClock {
+  constructor(public time = 0) {}
+  increment(): number {
+    return ++this.time;
+  }
+  witness(v: number): void {
+    if (Number.isInteger(v) && v >= this.time) this.time = v + 1;
+  }
+}
+
+const SNAPSHOT_COMPACT_BYTES = 128 * 1024;
+const SNAPSHOT_CLOCK_INTERVAL_MS = 500;
+const encoder = new TextEncoder();
+
+export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDelegate {
+  private now = 0;
+  private out: GossipEffect[] = [];
+  readonly cfg: ResolvedGossipConfig;
+  readonly ml: Memberlist;
+  private readonly rng: Rng;
+  private readonly memberMap = new Map<string, MemberState>();
+  private failedMembers: string[] = [];
+  private leftMembers: string[] = [];
+  private readonly recentIntents = new Map<string, { type: 'join' | 'leave'; ltime: number; atMs: number }>();
+  private readonly clock = new LamportClock();
+  private readonly eventClock = new LamportClock();
+  private readonly queryClock = new LamportClock();
+  private readonly intents: TransmitLimitedQueue;
+  private state: 'init' | 'alive' | 'leaving' | 'left' = 'init';
+  private readonly joins = new Map<number, JoinJob>();
+  private nextToken = 1;
+  private leaveReqIds: number[] = [];
+  private rejoinQueue: PreviousNode[] = [];
+  private snapBytes = 0;
+  private snapAlive = new Map<string, string>();
+  private snapClockWritten = -1;
+  private snapClockAtMs = -Infinity;
+
+  private constructor(config: GossipConfig, private readonly replay: SnapshotReplay, rng: Rng) {
+    this.cfg = resolveGossipConfig(config);
+    this.rng = rng.fork('serf');
+    this.intents = new TransmitLimitedQueue(this.cfg.retransmitMult);
+    this.ml = new Memberlist(this.cfg, this.cfg.tags, rng.fork('memberlist'), this);
+    this.clock.witness(replay.lastClock);
+    this.eventClock.witness(replay.lastEventClock);
+    this.queryClock.witness(replay.lastQueryClock);
+    // Serf keeps its clocks ≥ 1 so a default LTime of 0 never wins.
+    this.clock.increment();
+    this.eventClock.increment();
+    this.queryClock.increment();
+  }
+
+  /** Build a pool from its config and the snapshot file's bytes (null: none on disk). */
+  static recover(config: GossipConfig, snapshot: Uint8Array | null, rng: Rng): Serf {
+    const text = snapshot ? new TextDecoder('utf-8', { fatal: false }).decode(snapshot) : '';
+    return new Serf(config, replaySnapshot(text, config.rejoin ?? false), rng);
+  }
+
+  // ------------------------------------------------------------------------------ step
+
+  step(nowMs: number, input: GossipInput): GossipEffect[] {
+    this.now = nowMs;
+    this.out = [];
+    this.ml.now = nowMs;
+    this.ml.out = this.out as typeof this.ml.out;
+    switch (input.kind) {
+      case 'start':
+        this.start();
+        break;
+      case 'timer':
+        if (!this.ml.onTimer(input.name)) this.onTimer(input.name);
+        break;
+      case 'receive':
+        if (this.state === 'alive' || this.state === 'leaving') {
+          if (isGossipMessage(input.msg)) this.ml.receive(input.from, input.via, input.msg);
+        }
+        break;
+      case 'unreachable':
+        if (isGossipMessage(input.msg)) this.ml.unreachable(input.msg, input.reason, input.to);
+        break;
+      case 'join':
+        this.join(input.reqId, input.addrs);
+        break;
+      case 'leave':
+        this.leave(input.reqId);
+        break;
+      case 'setTags':
+        this.setTags(input.tags);
+        break;
+      case 'forceLeave':
+        this.forceLeave(input.node);
+        break;
+    }
+    if (this.state === 'alive' || this.state === 'leaving') this.maybeSnapshotClock();
+    return this.out;
+  }
+
+  members(): Member[] {
+    const out: Member[] = [];
+    for (const m of this.memberMap.values()) out.push({ ...m.member, tags: { ...m.member.tags } });
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  localMember(): Member {
+    const m = this.memberMap.get(this.cfg.name);
+    if (m) return { ...m.member, tags: { ...m.member.tags } };
+    return { ...memberFromNode(this.ml.self ?? this.placeholderNode(), 'alive') };
+  }
+
+  stats(): Record<string, string> {
+    return {
+      encrypted: 'false',
+      event_queue: '0',
+      event_time: String(this.eventClock.time),
+      failed: String(this.failedMembers.length),
+      health_score: String(this.ml.healthScore),
+      intent_queue: String(this.intents.length),
+      left: String(this.leftMembers.length),
+      member_time: String(this.clock.time),
+      members: String(this.memberMap.size),
+      query_queue: '0',
+      query_time: String(this.queryClock.time),
+    };
+  }
+
+  /** 'init' | 'alive' | 'leaving' | 'left' (serf's SerfState). */
+  get serfState(): string {
+    return this.state;
+  }
+
+  // ------------------------------------------------------------------------------ commands
+
+  private start(): void {
+    if (this.state !== 'init') return;
+    this.state = 'alive';
+    for (const w of this.replay.warnings) this.log('WARN', `Unrecognized snapshot line: ${w}`);
+    if (this.replay.ignoredLeave) this.log('INFO', 'Ignoring previous leave in snapshot');
+    this.ml.start();
+    this.out.push({ kind: 'timer', name: 'serf.reap', atMs: this.now + this.cfg.reapIntervalMs });
+    this.out.push({ kind: 'timer', name: 'serf.reconnect', atMs: this.now + this.cfg.reconnectIntervalMs });
+    this.rejoinQueue = this.replay.previous.filter((p) => p.name !== this.cfg.name);
+    if (this.rejoinQueue.length > 0) this.rejoinNext();
+  }
+
+  private join(reqId: number, addrs: string[]): void {
+    if (this.state !== 'alive') {
+      this.out.push({ kind: 'joinResult', reqId, contacted: 0, errors: [`serf: cannot join while ${this.state === 'init' ? 'not started' : this.state}`] });
+      return;
+    }
+    const token = this.nextToken++;
+    const job: JoinJob = { kind: 'user', reqId, remaining: 0, contacted: 0, errors: [] };
+    this.joins.set(token, job);
+    for (const raw of addrs) {
+      const addr = normalizeAddr(raw, this.cfg.port);
+      if (typeof addr !== 'string') {
+        job.errors.push(addr.error);
+        continue;
+      }
+      job.remaining++;
+      this.ml.startPushPull(addr, true, token);
+    }
+    if (job.remaining === 0) this.finishJob(token, job);
+  }
+
+  private rejoinNext(): void {
+    const prev = this.rejoinQueue.shift();
+    if (!prev) {
+      this.log('WARN', 'Failed to re-join any previously known node');
+      return;
+    }
+    const token = this.nextToken++;
+    this.joins.set(token, { kind: 'rejoin', reqId: 0, remaining: 1, contacted: 0, errors: [], prev });
+    this.ml.startPushPull(prev.addr, true, token);
+  }
+
+  pushPullDone(token: number, _addr: string, error: string | null): void {
+    const job = this.joins.get(token);
+    if (!job) return;
+    job.remaining--;
+    if (error) job.errors.push(error);
+    else job.contacted++;
+    if (job.remaining <= 0) this.finishJob(token, job);
+  }
+
+  private finishJob(token: number, job: JoinJob): void {
+    this.joins.delete(token);
+    if (job.kind === 'user') {
+      if (job.contacted > 0 && this.state === 'alive') this.broadcastJoin(this.clock.time);
+      this.out.push({ kind: 'joinResult', reqId: job.reqId, contacted: job.contacted, errors: job.errors });
+    } else if (job.kind === 'rejoin') {
+      if (job.contacted > 0) {
+        this.log('INFO', `Re-joined to previously known node: ${job.prev!.name}: ${job.prev!.addr}`);
+        this.rejoinQueue = [];
+        if (this.state === 'alive') this.broadcastJoin(this.clock.time);
+      } else if (this.state === 'alive') {
+        this.rejoinNext();
+      }
+    }
+  }
+
+  private leave(reqId: number): void {
+    if (this.state === 'left') {
+      this.out.push({ kind: 'leaveDone', reqId });
+      return;
+    }
+    this.leaveReqIds.push(reqId);
+    if (this.state === 'leaving') return;
+    if (this.state === 'init') {
+      this.finishLeave();
+      return;
+    }
+    this.state = 'leaving';
+    const msg: LeaveIntentMsg = { t: 'gossip.leaveIntent', ltime: this.clock.increment(), node: this.cfg.name };
+    if (this.handleLeaveIntent(msg)) this.queueIntent(msg);
+    const anyAlive = this.ml.anyAlive();
+    if (anyAlive) this.ml.gossip();
+    this.out.push({ kind: 'timer', name: 'serf.leave1', atMs: this.now + (anyAlive ? this.cfg.gossipIntervalMs : 0) });
+  }
+
+  private finishLeave(): void {
+    this.state = 'left';
+    this.appendSnapshot(snapshotLine.leave(), true);
+    this.ml.stop();
+    for (const name of ['serf.reap', 'serf.reconnect', 'serf.leave1', 'serf.leave2']) this.out.push({ kind: 'cancelTimer', name });
+    for (const reqId of this.leaveReqIds) this.out.push({ kind: 'leaveDone', reqId });
+    this.leaveReqIds = [];
+  }
+
+  private setTags(tags: Record<string, string>): void {
+    this.cfg.tags = { ...tags };
+    if (this.state === 'init') return;
+    this.ml.updateMeta(tags);
+  }
+
+  /** serf RemoveFailedNode: a leave intent on the node's behalf (failed → left). */
+  private forceLeave(node: string): void {
+    const msg: LeaveIntentMsg = { t: 'gossip.leaveIntent', ltime: this.clock.time, node };
+    this.clock.increment();
+    this.handleLeaveIntent(msg);
+    if (this.ml.anyAlive()) this.queueIntent(msg);
+  }
+
+  // ------------------------------------------------------------------------------ timers
+
+  private onTimer(name: string): void {
+    switch (name) {
+      case 'serf.reap':
+        this.reap();
+        this.out.push({ kind: 'timer', name: 'serf.reap', atMs: this.now + this.cfg.reapIntervalMs });
+        return;
+      case 'serf.reconnect':
+        this.reconnect();
+        this.out.push({ kind: 'timer', name: 'serf.reconnect', atMs: this.now + this.cfg.reconnectIntervalMs });
+        return;
+      case 'serf.leave1': {
+        if (this.state !== 'leaving') return;
+        this.ml.leave();
+        const anyAlive = this.ml.anyAlive();
+        if (anyAlive) this.ml.gossip();
+        this.out.push({ kind: 'timer', name: 'serf.leave2', atMs: this.now + (anyAlive ? this.cfg.leavePropagateDelayMs : 0) });
+        return;
+      }
+      case 'serf.leave2':
+        if (this.state === 'leaving') this.finishLeave();
+        return;
+    }
+  }
+
+  /** Failed members get a join attempt with probability failed/alive, one per interval. */
+  private reconnect(): void {
+    if (this.state !== 'alive') return;
+    const numFailed = this.failedMembers.length;
+    if (numFailed === 0) return;
+    let numAlive = this.memberMap.size - numFailed - this.leftMembers.length;
+    if (numAlive <= 0) numAlive = 1;
+    if (this.rng.next() > numFailed / numAlive) return;
+    const name = this.failedMembers[this.rng.int(numFailed)]!;
+    const m = this.memberMap.get(name);
+    if (!m) return;
+    const addr = `${m.member.addr}:${m.member.port}`;
+    this.log('INFO', `attempting reconnect to ${name} ${addr}`);
+    const token = this.nextToken++;
+    this.joins.set(token, { kind: 'reconnect', reqId: 0, remaining: 1, contacted: 0, errors: [] });
+    this.ml.startPushPull(addr, true, token);
+  }
+
+  private reap(): void {
+    this.failedMembers = this.reapList(this.failedMembers, this.cfg.reconnectTimeoutMs);
+    this.leftMembers = this.reapList(this.leftMembers, this.cfg.tombstoneTimeoutMs);
+    for (const [name, it] of [...this.recentIntents]) {
+      if (this.now - it.atMs > this.cfg.recentIntentTimeoutMs) this.recentIntents.delete(name);
+    }
+  }
+
+  private reapList(names: string[], timeoutMs: number): string[] {
+    const keep: string[] = [];
+    for (const name of names) {
+      const m = this.memberMap.get(name);
+      if (!m) continue;
+      if (this.now - m.leaveTimeMs <= timeoutMs) {
+        keep.push(name);
+        continue;
+      }
+      this.memberMap.delete(name);
+      this.log('INFO', `EventMemberReap: ${name}`);
+      this.emitEvent('reap', m.member);
+    }
+    return keep;
+  }
+
+  // ------------------------------------------------------------------------------ memberlist delegate
+
+  notifyJoin(n: NodeState): void {
+    let m = this.memberMap.get(n.name);
+    if (!m) {
+      m = { member: memberFromNode(n, 'alive'), statusLTime: 0, leaveTimeMs: 0 };
+      const intent = this.recentIntents.get(n.name);
+      if (intent) {
+        m.statusLTime = intent.ltime;
+        if (intent.type === 'leave') m.member.status = 'leaving';
+        this.recentIntents.delete(n.name);
+      }
+      this.memberMap.set(n.name, m);
+    } else {
+      m.member = memberFromNode(n, 'alive');
+      m.leaveTimeMs = 0;
+    }
+    this.failedMembers = without(this.failedMembers, n.name);
+    this.leftMembers = without(this.leftMembers, n.name);
+    this.log('INFO', `EventMemberJoin: ${n.name} ${n.ip}`);
+    this.emitEvent('join', m.member);
+    this.snapshotAlive(n.name, addrOf(n));
+  }
+
+  notifyLeave(n: NodeState): void {
+    const m = this.memberMap.get(n.name);
+    if (!m) return;
+    const wasLeaving = m.member.status === 'leaving';
+    if (m.member.status !== 'alive' && m.member.status !== 'leaving') return;
+    if (wasLeaving || n.state === 'left') {
+      m.member.status = 'left';
+      m.leaveTimeMs = this.now;
+      this.leftMembers.push(n.name);
+    } else {
+      m.member.status = 'failed';
+      m.leaveTimeMs = this.now;
+      this.failedMembers.push(n.name);
+    }
+    const type: MemberEventType = m.member.status === 'left' ? 'leave' : 'failed';
+    this.log('INFO', `${type === 'leave' ? 'EventMemberLeave' : 'EventMemberFailed'}: ${n.name} ${n.ip}`);
+    this.emitEvent(type, m.member);
+    this.snapshotNotAlive(n.name);
+  }
+
+  notifyUpdate(n: NodeState): void {
+    const m = this.memberMap.get(n.name);
+    if (!m) return;
+    m.member = { ...memberFromNode(n, m.member.status) };
+    this.log('INFO', `EventMemberUpdate: ${n.name}`);
+    this.emitEvent('update', m.member);
+    this.snapshotAlive(n.name, addrOf(n));
+  }
+
+  notifyIntent(msg: JoinIntentMsg | LeaveIntentMsg): void {
+    if (typeof msg.ltime !== 'number' || typeof msg.node !== 'string') return;
+    const rebroadcast = msg.t === 'gossip.joinIntent' ? this.handleJoinIntent(msg) : this.handleLeaveIntent(msg);
+    if (rebroadcast) this.queueIntent(msg);
+  }
+
+  getBroadcasts(overheadBytes: number, limitBytes: number): BroadcastMsg[] {
+    return this.intents.getBroadcasts(overheadBytes, limitBytes, this.memberMap.size);
+  }
+
+  localState(_join: boolean): SerfPushState {
+    const status: [string, number][] = [];
+    for (const m of this.memberMap.values()) status.push([m.member.name, m.statusLTime]);
+    return { ltime: this.clock.time, status, left: [...this.leftMembers], eventLTime: this.eventClock.time, queryLTime: this.queryClock.time };
+  }
+
+  mergeRemoteState(s: SerfPushState, _join: boolean): void {
+    if (!s || typeof s !== 'object' || !Array.isArray(s.status)) return;
+    this.clock.witness(s.ltime);
+    this.eventClock.witness(s.eventLTime);
+    this.queryClock.witness(s.queryLTime);
+    const left = new Set(Array.isArray(s.left) ? s.left : []);
+    const ltimes = new Map<string, number>();
+    for (const pair of s.status) if (Array.isArray(pair)) ltimes.set(pair[0], pair[1]);
+    for (const name of left) {
+      const ltime = ltimes.get(name);
+      if (ltime !== undefined) this.handleLeaveIntent({ t: 'gossip.leaveIntent', ltime, node: name });
+    }
+    for (const [name, ltime] of ltimes) {
+      if (!left.has(name)) this.handleJoinIntent({ t: 'gossip.joinIntent', ltime, node: name });
+    }
+  }
+
+  // ------------------------------------------------------------------------------ intents
+
+  private broadcastJoin(ltime: number): void {
+    const msg: JoinIntentMsg = { t: 'gossip.joinIntent', ltime, node: this.cfg.name };
+    this.clock.witness(ltime);
+    this.handleJoinIntent(msg);
+    this.queueIntent(msg);
+  }
+
+  private queueIntent(msg: JoinIntentMsg | LeaveIntentMsg): void {
+    this.intents.queue(`intent:${msg.node}`, msg);
+  }
+
+  /** Returns true when the intent was new (and should be rebroadcast). */
+  private handleJoinIntent(msg: JoinIntentMsg): boolean {
+    this.clock.witness(msg.ltime);
+    const m = this.memberMap.get(msg.node);
+    if (!m) return this.recordIntent(msg.node, 'join', msg.ltime);
+    if (msg.ltime <= m.statusLTime) return false;
+    m.statusLTime = msg.ltime;
+    if (m.member.status === 'leaving') m.member.status = 'alive';
+    return true;
+  }
+
+  private handleLeaveIntent(msg: LeaveIntentMsg): boolean {
+    this.clock.witness(msg.ltime);
+    const m = this.memberMap.get(msg.node);
+    if (!m) return this.recordIntent(msg.node, 'leave', msg.ltime);
+    if (msg.ltime <= m.statusLTime) return false;
+    // Someone says we are leaving while we are not: refute with a newer join intent.
+    if (msg.node === this.cfg.name && this.state === 'alive') {
+      this.broadcastJoin(this.clock.time);
+      return false;
+    }
+    switch (m.member.status) {
+      case 'alive':
+        m.member.status = 'leaving';
+        m.statusLTime = msg.ltime;
+        return true;
+      case 'failed':
+        m.member.status = 'left';
+        m.statusLTime = msg.ltime;
+        this.failedMembers = without(this.failedMembers, msg.node);
+        this.leftMembers.push(msg.node);
+        this.log('INFO', `EventMemberLeave: ${m.member.name} ${m.member.addr}`);
+        this.emitEvent('leave', m.member);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** serf recentIntents: hold an intent for a node we have not met yet (one per node, newest wins). */
+  private recordIntent(node: string, type: 'join' | 'leave', ltime: number): boolean {
+    const prev = this.recentIntents.get(node);
+    if (prev && prev.ltime >= ltime) return false;
+    this.recentIntents.set(node, { type, ltime, atMs: this.now });
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------ snapshot
+
+  private snapshotAlive(name: string, addr: string): void {
+    if (this.snapAlive.get(name) === addr) return;
+    this.snapAlive.set(name, addr);
+    this.appendSnapshot(snapshotLine.alive(name, addr), true);
+  }
+
+  private snapshotNotAlive(name: string): void {
+    if (!this.snapAlive.delete(name)) return;
+    this.appendSnapshot(snapshotLine.notAlive(name), true);
+  }
+
+  private maybeSnapshotClock(): void {
+    if (this.clock.time === this.snapClockWritten || this.now - this.snapClockAtMs < SNAPSHOT_CLOCK_INTERVAL_MS) return;
+    this.snapClockWritten = this.clock.time;
+    this.snapClockAtMs = this.now;
+    this.appendSnapshot(snapshotLine.clock(this.clock.time), false);
+  }
+
+  private appendSnapshot(text: string, sync: boolean): void {
+    if (this.snapBytes + text.length > SNAPSHOT_COMPACT_BYTES) {
+      // Compact: rewrite only what a replay needs.
+      let full = '';
+      for (const [name, addr] of this.snapAlive) full += snapshotLine.alive(name, addr);
+      full += snapshotLine.clock(this.clock.time) + snapshotLine.eventClock(this.eventClock.time) + snapshotLine.queryClock(this.queryClock.time);
+      full += text;
+      this.snapBytes = full.length;
+      this.out.push({ kind: 'persist', path: this.cfg.snapshotPath, data: encoder.encode(full), mode: 'replace', sync });
+      return;
+    }
+    this.snapBytes += text.length;
+    this.out.push({ kind: 'persist', path: this.cfg.snapshotPath, data: encoder.encode(text), mode: 'append', sync });
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  private emitEvent(type: MemberEventType, member: Member): void {
+    this.out.push({ kind: 'memberEvent', type, member: { ...member, tags: { ...member.tags } } });
+  }
+
+  private log(level: 'INFO' | 'WARN' | 'ERR', text: string): void {
+    this.out.push({ kind: 'log', level, source: 'serf', text });
+  }
+
+  private placeholderNode(): NodeState {
+    return { name: this.cfg.name, ip: this.cfg.ip, port: this.cfg.port, meta: this.cfg.tags, vsn: [1, 5, 2, 2, 5, 4], incarnation: 0, state: 'alive', stateChangeMs: 0 };
+  }
+}
+
+function memberFromNode(n: NodeState, status: MemberStatus): Member {
+  const v = n.vsn;
+  return {
+    name: n.name,
+    addr: n.ip,
+    port: n.port,
+    tags: { ...n.meta },
+    status,
+    protocolMin: v[0] ?? 0,
+    protocolMax: v[1] ?? 0,
+    protocolCur: v[2] ?? 0,
+    delegateMin: v[3] ?? 0,
+    delegateMax: v[4] ?? 0,
+    delegateCur: v[5] ?? 0,
+  };
+}
+
+function without(list: string[], name: string): string[] {
+  return list.includes(name) ? list.filter((x) => x !== name) : list;
+}
+
+/** 'ip' or 'ip:port' → 'ip:port'; anything else → a clear error. */
+export function normalizeAddr(raw: string, defaultPort: number): string | { error: string } {
+  const s = raw.trim();
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(s);
+  if (!m) return { error: `address '${raw}' is not an IPv4 address or ip:port (e.g. 10.0.0.1 or 10.0.0.1:8301)` };
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (port <= 0 || port > 65535) return { error: `address '${raw}' has port ${port}, outside 1..65535` };
+  return `${m[1]}:${port}`;
+}
