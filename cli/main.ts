@@ -37,7 +37,14 @@ async function loadFuzz(args: string[]): Promise<number> {
     const { fuzzRaft } = await import('./fuzz-raft.ts');
     return fuzzRaft(rest);
   }
-  process.stderr.write(`muster fuzz: unknown target '${what ?? ''}'. Use: muster fuzz raft --seeds N [--seed S] [--bug NAME]\n`);
+  if (what === 'cluster') {
+    const { fuzzCluster } = await import('./fuzz-cluster.ts');
+    return fuzzCluster(rest);
+  }
+  process.stderr.write(
+    `muster fuzz: unknown target '${what ?? ''}'. Use: muster fuzz raft --seeds N [--seed S] [--bug NAME]\n` +
+      `                                     or: muster fuzz cluster --seeds N [--seed S] [--servers 3|5] [--clients K] [--bug NAME]\n`,
+  );
   return 1;
 }
 
@@ -51,8 +58,26 @@ async function loadDiscover(args: string[]): Promise<number> {
   return discover(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
 }
 
+async function loadAgent(args: string[]): Promise<number> {
+  const { agentCommand } = await import('./agent.ts');
+  return agentCommand(args);
+}
+
+async function loadScenario(args: string[]): Promise<number> {
+  const { scenarioCommand } = await import('./scenario.ts');
+  return scenarioCommand(args);
+}
+
+async function loadTui(args: string[]): Promise<number> {
+  const { tuiCommand } = await import('./tui/index.tsx');
+  return tuiCommand(args);
+}
+
 const COMMANDS: Record<string, Runner> = {
+  tui: loadTui,
   demo: loadDemo,
+  agent: loadAgent,
+  scenario: loadScenario,
   discover: loadDiscover,
   bench: loadBench,
   fuzz: loadFuzz,

@@ -10,7 +10,8 @@ import net from 'node:net';
 import { explainErrno } from './errors.ts';
 
 export type DnsTransport = 'udp' | 'tcp';
-export type DnsAnswerFn = (bytes: Uint8Array, transport: DnsTransport) => Uint8Array | null;
+/** Answer now, or later through a Promise (a client agent forwards queries to a server). */
+export type DnsAnswerFn = (bytes: Uint8Array, transport: DnsTransport) => Uint8Array | null | Promise<Uint8Array | null>;
 
 export interface DnsServerOptions {
   ip: string;
@@ -81,12 +82,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       // the reporter itself must not take the server down
     }
   };
-  const answer = (bytes: Uint8Array, transport: DnsTransport): Uint8Array | null => {
-    try {
-      return opts.answer(bytes, transport);
-    } catch (e) {
+  const answer = (bytes: Uint8Array, transport: DnsTransport, done: (reply: Uint8Array | null) => void): void => {
+    const fail = (e: unknown): void => {
       report(`dns answer function threw on a ${transport} query: ${e instanceof Error ? e.message : String(e)}`);
-      return null;
+      done(null);
+    };
+    try {
+      const r = opts.answer(bytes, transport);
+      if (r instanceof Promise) r.then(done, fail);
+      else done(r);
+    } catch (e) {
+      fail(e);
     }
   };
   const idleMs = opts.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
@@ -113,13 +119,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         if (pending.length < 2 + len) break;
         const query = pending.subarray(2, 2 + len);
         pending = pending.subarray(2 + len);
-        const reply = answer(query, 'tcp');
-        if (reply && reply.length <= 0xffff && !sock.destroyed) {
-          const framed = Buffer.allocUnsafe(2 + reply.length);
-          framed.writeUInt16BE(reply.length, 0);
-          framed.set(reply, 2);
-          sock.write(framed);
-        }
+        answer(query, 'tcp', (reply) => {
+          if (reply && reply.length <= 0xffff && !sock.destroyed) {
+            const framed = Buffer.allocUnsafe(2 + reply.length);
+            framed.writeUInt16BE(reply.length, 0);
+            framed.set(reply, 2);
+            sock.write(framed);
+          }
+        });
       }
     });
     sock.on('error', () => sock.destroy());
@@ -150,10 +157,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const tcpServer = tcp;
 
   udpSock.on('message', (msg, rinfo) => {
-    const reply = answer(msg, 'udp');
-    if (!reply) return;
-    udpSock.send(reply, rinfo.port, rinfo.address, (err) => {
-      if (err) report(`dns udp reply to ${rinfo.address}:${rinfo.port} failed: ${explainErrno(err)}`);
+    answer(msg, 'udp', (reply) => {
+      if (!reply) return;
+      udpSock.send(reply, rinfo.port, rinfo.address, (err) => {
+        if (err) report(`dns udp reply to ${rinfo.address}:${rinfo.port} failed: ${explainErrno(err)}`);
+      });
     });
   });
   udpSock.on('error', (err) => report(`dns udp socket error: ${explainErrno(err)}`));

@@ -1,0 +1,148 @@
+// cli/agent.ts — `muster agent …` / `consul agent …`: a real agent on this host.
+//
+// Owns: building real ports (sockets, timers, fsync'd files, probes) for the bind address,
+// the real HTTP (express) and DNS (UDP+TCP) servers behind the agent's ServePort, OS signals,
+// and turning start-up failures into one line and exit code 1.
+// Must never: contain agent behaviour — core/agent/process.ts is the same code the simulator runs.
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AGENT_USAGE, UsageError, parseAgentArgs } from '../core/agent/config.ts';
+import { startAgentProcess } from '../core/agent/process.ts';
+import type { ServePort } from '../core/runtime/ports.ts';
+import { makeRng } from '../core/rng.ts';
+import { createRealPorts } from '../transports/ports.ts';
+import { startHttpServer, type RunningHttpServer } from '../transports/http-server.ts';
+import { startDnsServer, type DnsServer } from '../transports/dns-server.ts';
+import { checkUiDir, serveUi } from '../transports/ui-static.ts';
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+function firstPrivateIpv4(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal && /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(a.address)) return a.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+function checkDataDir(dir: string): string | null {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.muster-write-check-${process.pid}`);
+    fs.writeFileSync(probe, 'ok');
+    fs.rmSync(probe);
+    return null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return `data dir ${dir} is not usable: ${e.code === 'EACCES' ? 'permission denied' : e.message} (check -data-dir and its permissions)`;
+  }
+}
+
+export async function agentCommand(args: string[]): Promise<number> {
+  let cfg;
+  try {
+    cfg = parseAgentArgs(args, os.hostname());
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`==> ${err.message}\n${AGENT_USAGE}`);
+      return 1;
+    }
+    throw err;
+  }
+  const ip = cfg.bindAddr === '0.0.0.0' ? firstPrivateIpv4() : cfg.bindAddr;
+  const dirProblem = checkDataDir(cfg.dataDir);
+  if (dirProblem) {
+    process.stderr.write(`==> Error starting agent: ${dirProblem}\n`);
+    return 1;
+  }
+
+  let ports;
+  try {
+    ports = await createRealPorts({ ip, logLevel: cfg.logLevel });
+  } catch (err) {
+    process.stderr.write(`==> Error starting agent: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  if (cfg.uiDir) {
+    const problem = checkUiDir(cfg.uiDir);
+    if (problem) {
+      process.stderr.write(`==> Error starting agent: ${problem}\n`);
+      return 1;
+    }
+  }
+  const ui = cfg.ui || cfg.uiDir ? serveUi({ uiDir: cfg.uiDir || undefined }) : null;
+  const servers: Closable[] = [];
+  const binding: Promise<unknown>[] = [];
+  const serve: ServePort = {
+    http(bindIp, port, onRequest) {
+      const p = startHttpServer({
+        ip: bindIp,
+        port,
+        handle: (req) => {
+          const page = ui?.({ method: req.method, path: req.path });
+          if (page) return Promise.resolve(page);
+          return new Promise((resolve) => onRequest(req, resolve));
+        },
+      }).then((s: RunningHttpServer) => servers.push(s));
+      binding.push(p);
+    },
+    dns(bindIp, port, onQuery) {
+      const p = startDnsServer({
+        ip: bindIp,
+        port,
+        answer: (bytes, transport) => new Promise((resolve) => onQuery(bytes, transport, resolve)),
+        onError: (text) => ports.log.line('WARN', 'dns', text, ports.clock.nowMs()),
+      }).then((s: DnsServer) => servers.push(s));
+      binding.push(p);
+    },
+  };
+
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  const ap = startAgentProcess({
+    ports: { ...ports, serve },
+    argv: ip === cfg.bindAddr ? args : [...args, `-bind=${ip}`],
+    hostName: os.hostname(),
+    rng: makeRng(randomBytes(8).toString('hex')),
+    runtime: { os: process.platform, arch: process.arch === 'x64' ? 'amd64' : process.arch, version: process.version, cpuCount: os.cpus().length },
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    exit: (code) => resolveExit(code),
+  });
+
+  const shutdown = async (): Promise<void> => {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    await ports.close();
+  };
+
+  if (!ap) {
+    const code = await exited;
+    await shutdown();
+    return code;
+  }
+  try {
+    await Promise.all([ports.ready(), ...binding]);
+  } catch (err) {
+    process.stderr.write(`==> Error starting agent: ${(err as Error).message}\n`);
+    ap.host.stop();
+    await shutdown();
+    return 1;
+  }
+
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => () => ap.signal(sig);
+  const handlers = {
+    SIGINT: onSignal('SIGINT'),
+    SIGTERM: onSignal('SIGTERM'),
+    SIGHUP: onSignal('SIGHUP'),
+  };
+  for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  const code = await exited;
+  for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
+  await shutdown();
+  return code;
+}
