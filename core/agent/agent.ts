@@ -24,10 +24,12 @@ import { encodeMessage, decodeMessage } from '../codec/wire.ts';
 import { executeQuery } from '../rpc/query.ts';
 import type { QueryMeta, ReadRequest, RpcRequest, RpcResponse } from '../rpc/types.ts';
 import { ERR_NO_LEADER, ERR_NO_SERVERS } from '../rpc/types.ts';
-import { parseGoDurationMs, type AgentConfig } from './config.ts';
+import type { AgentConfig } from './config.ts';
+import { parseGoDuration } from '../http/duration.ts';
 import { LocalState, type LocalService } from './local-state.ts';
-import { toLocalCheck, type CheckDef, type Definitions, type ServiceDef } from './checks.ts';
-export type { Definitions, ServiceDef } from './checks.ts';
+import { agentOwnedCheck, toLocalCheck, type Definitions } from './checks.ts';
+import type { ServiceDefinition } from './definitions.ts';
+export type { Definitions } from './checks.ts';
 import { isRpcMessage, type AgentRpcMessage, type AgentRpcRequest } from './wire.ts';
 import { answerQuery } from '../dns/answer.ts';
 import { makeDnsConfig, type DnsConfig } from '../dns/config.ts';
@@ -35,7 +37,6 @@ import { DnsAnswerCache } from '../dns/cache.ts';
 import { handleHttp } from '../http/handler.ts';
 import type { AgentOp, AgentOpResult, AgentSelf, ApiContext, HttpRequest, HttpResponse, LogLine } from '../http/types.ts';
 import { formatLogLine } from '../runtime/log-format.ts';
-import { toCheckDef, toServiceDef } from './load-definitions.ts';
 import { buildAgentStats, type RuntimeFacts } from './stats.ts';
 import { registerNodeCommand, deregisterNodeCommand, deregisterServiceCommand, deregisterCheckCommand } from './commands.ts';
 
@@ -497,24 +498,17 @@ export class Agent {
         port: this.cfg.ports.server,
         meta: {},
         enableTagOverride: false,
+        weights: { passing: 1, warning: 1 },
       });
     }
     for (const s of defs.services) this.addServiceDef(s);
     for (const c of defs.checks) this.local.addCheck(toLocalCheck(c));
   }
 
-  private addServiceDef(s: ServiceDef): void {
-    const svc: LocalService = {
-      id: s.id,
-      name: s.name,
-      tags: s.tags,
-      address: s.address,
-      port: s.port,
-      meta: s.meta,
-      enableTagOverride: s.enableTagOverride,
-    };
+  private addServiceDef(s: ServiceDefinition): void {
+    const { checks: _checks, ...svc } = s;
     this.local.addService(svc);
-    for (const c of s.checks) this.local.addCheck(toLocalCheck({ ...c, serviceId: s.id }));
+    for (const c of s.checks) this.local.addCheck(toLocalCheck({ ...c, serviceId: c.serviceId || s.id }));
   }
 
   private onReload(defs: Definitions): void {
@@ -843,7 +837,7 @@ export class Agent {
     if (!this.raft) return 0;
     if (this.isLeader) return 0;
     const s = this.raft.stats(this.now).last_contact ?? 'never';
-    return s === 'never' ? 0 : Math.round(parseGoDurationMs(s) ?? 0);
+    return s === 'never' ? 0 : Math.round(parseGoDuration(s) ?? 0);
   }
 
   private pickServer(): string | null {
@@ -1339,7 +1333,7 @@ export class Agent {
           Port: s.port,
           Address: s.address,
           EnableTagOverride: s.enableTagOverride,
-          Weights: { Passing: 1, Warning: 1 },
+          Weights: { Passing: s.weights.passing, Warning: s.weights.warning },
         })),
       localChecks: () =>
         this.local.sortedChecks().map((c) => {
@@ -1413,7 +1407,7 @@ export class Agent {
 
   private agentOp(op: AgentOp, reply: (r: AgentOpResult) => void): void {
     if (op.op === 'serviceRegister') {
-      const def = toServiceDef(op.def);
+      const def = op.def;
       this.local.removeService(def.id);
       this.addServiceDef(def);
       for (const c of this.local.sortedChecks()) if (c.serviceId === def.id) this.scheduleCheck(c.id, true);
@@ -1422,7 +1416,7 @@ export class Agent {
       return;
     }
     if (op.op === 'checkRegister') {
-      const def = toCheckDef(op.def);
+      const def = op.def;
       if (def.serviceId && !this.local.services.has(def.serviceId)) {
         reply({ ok: false, status: 500, error: `ServiceID "${def.serviceId}" does not exist` });
         return;
@@ -1519,13 +1513,14 @@ export class Agent {
           return;
         }
         if (enable) {
-          const check = toLocalCheck({
-            id,
-            name: o.op === 'nodeMaintenance' ? 'Node Maintenance Mode' : 'Service Maintenance Mode',
-            notes: String(o.reason || 'Maintenance mode is enabled for this node, but no reason was provided.'),
-            serviceId: o.op === 'serviceMaintenance' ? (o.id as string) : '',
-            status: 'critical',
-          });
+          const check = toLocalCheck(
+            agentOwnedCheck(
+              id,
+              o.op === 'nodeMaintenance' ? 'Node Maintenance Mode' : 'Service Maintenance Mode',
+              String(o.reason || 'Maintenance mode is enabled for this node, but no reason was provided.'),
+              o.op === 'serviceMaintenance' ? (o.id as string) : '',
+            ),
+          );
           this.local.addCheck(check);
         } else this.local.removeCheck(id);
         this.requestSync();

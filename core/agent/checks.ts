@@ -1,79 +1,48 @@
-// core/agent/checks.ts — turning service/check definitions into runnable local checks.
+// core/agent/checks.ts — turning check definitions into runnable local checks.
 //
-// Owns: the mapping from a parsed definition to a LocalCheck (its probe spec, interval,
-// timeout, initial status), and Consul's reserved check IDs and names.
+// Owns: the mapping from a parsed definition (core/agent/definitions.ts) to a LocalCheck:
+// its probe spec, interval, timeout and initial status.
 // Must never: run a probe; the agent emits `probe` effects and the host's ProbePort runs them.
-import type { HealthStatus } from '../catalog/types.ts';
+import type { CheckDefinition, ServiceDefinition } from './definitions.ts';
 import type { LocalCheck } from './local-state.ts';
 
-/** The fields of a check definition the agent needs (from config files or HTTP). */
-export interface CheckDef {
-  id: string;
-  name: string;
-  notes?: string;
-  serviceId?: string;
-  http?: string;
-  method?: string;
-  header?: Record<string, string[]>;
-  tcp?: string;
-  ttlMs?: number;
-  args?: string[];
-  intervalMs?: number;
-  timeoutMs?: number;
-  status?: HealthStatus;
-  deregisterCriticalAfterMs?: number;
+/** What the agent loads from -config-dir / -config-file. */
+export interface Definitions {
+  services: ServiceDefinition[];
+  checks: CheckDefinition[];
 }
 
-/** Consul's default HTTP/TCP timeout: the interval, at most 10 s. Scripts: 30 s. */
-export function defaultTimeoutMs(def: CheckDef): number {
-  if (def.timeoutMs && def.timeoutMs > 0) return def.timeoutMs;
-  if (def.args && def.args.length > 0) return 30_000;
-  return Math.min(def.intervalMs ?? 10_000, 10_000);
-}
-
-export function toLocalCheck(def: CheckDef): LocalCheck {
-  const timeoutMs = defaultTimeoutMs(def);
-  let type = 'ttl';
-  let spec: LocalCheck['spec'] = null;
-  if (def.http) {
-    type = 'http';
-    spec = { type: 'http', url: def.http, method: def.method ?? 'GET', header: def.header ?? {}, timeoutMs };
-  } else if (def.tcp) {
-    type = 'tcp';
-    spec = { type: 'tcp', addr: def.tcp, timeoutMs };
-  } else if (def.args && def.args.length > 0) {
-    type = 'script';
-    spec = { type: 'script', args: def.args, timeoutMs };
-  }
-  return {
+export function toLocalCheck(def: CheckDefinition): LocalCheck {
+  const p = def.probe;
+  const base = {
     id: def.id,
     name: def.name,
-    notes: def.notes ?? '',
-    serviceId: def.serviceId ?? '',
-    spec,
-    intervalMs: def.intervalMs ?? 0,
-    ttlMs: def.ttlMs ?? 0,
-    type,
-    deregisterCriticalAfterMs: def.deregisterCriticalAfterMs ?? 0,
+    notes: def.notes,
+    serviceId: def.serviceId,
+    deregisterCriticalAfterMs: def.deregisterCriticalServiceAfterMs,
     // Consul starts every check critical until it has run (or its TTL was updated).
-    status: def.status ?? 'critical',
+    status: def.status,
     output: '',
   };
+  switch (p.type) {
+    case 'http':
+      return {
+        ...base,
+        type: 'http',
+        spec: { type: 'http', url: p.url, method: p.method, header: p.header, timeoutMs: p.timeoutMs },
+        intervalMs: p.intervalMs,
+        ttlMs: 0,
+      };
+    case 'tcp':
+      return { ...base, type: 'tcp', spec: { type: 'tcp', addr: p.address, timeoutMs: p.timeoutMs }, intervalMs: p.intervalMs, ttlMs: 0 };
+    case 'script':
+      return { ...base, type: 'script', spec: { type: 'script', args: p.args, timeoutMs: p.timeoutMs }, intervalMs: p.intervalMs, ttlMs: 0 };
+    case 'ttl':
+      return { ...base, type: 'ttl', spec: null, intervalMs: 0, ttlMs: p.ttlMs };
+  }
 }
 
-export interface ServiceDef {
-  id: string;
-  name: string;
-  tags: string[];
-  address: string;
-  port: number;
-  meta: Record<string, string>;
-  enableTagOverride: boolean;
-  checks: CheckDef[];
+/** A check the agent owns itself (maintenance mode): no probe, no TTL, status as given. */
+export function agentOwnedCheck(id: string, name: string, notes: string, serviceId: string): CheckDefinition {
+  return { id, name, notes, serviceId, status: 'critical', probe: { type: 'ttl', ttlMs: 0 }, deregisterCriticalServiceAfterMs: 0 };
 }
-
-export interface Definitions {
-  services: ServiceDef[];
-  checks: CheckDef[];
-}
-

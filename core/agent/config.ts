@@ -4,6 +4,8 @@
 // Must never: read files or the environment; the process layer reads -config-dir files and
 // hands their text to core/agent/definitions.ts.
 //
+import { parseGoDuration } from '../http/duration.ts';
+
 // Flags accept one or two dashes and both `-flag value` and `-flag=value`, like Go's flag
 // package. Boolean flags take no value (`-server`) or an explicit `-server=true|false`.
 
@@ -122,26 +124,6 @@ const LOG_LEVELS: Record<string, AgentConfig['logLevel']> = {
   error: 'ERR',
 };
 
-/** Parse a Go duration ("10s", "1m30s", "300ms", "2h"); null when malformed. */
-export function parseGoDurationMs(text: string): number | null {
-  const s = text.trim();
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    const n = Number(m[1]);
-    const unit = m[2]!;
-    const factor =
-      unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : unit === 'ms' ? 1 : unit === 'ns' ? 1e-6 : 1e-3;
-    total += n * factor;
-    matched = re.lastIndex;
-  }
-  if (matched !== s.length || s.length === 0) return null;
-  return total;
-}
-
 export function defaultAgentConfig(hostName: string): AgentConfig {
   return {
     server: false,
@@ -220,7 +202,7 @@ export function parseAgentArgs(args: string[], hostName: string): AgentConfig {
         break;
       }
       case 'duration': {
-        const ms = parseGoDurationMs(value);
+        const ms = parseGoDuration(value);
         if (ms === null) throw new UsageError(`invalid value "${value}" for flag -${name}: not a duration (use e.g. 30s)`);
         rec[flag.key] = ms;
         break;

@@ -1,11 +1,11 @@
 // core/agent/load-definitions.ts — reading -config-dir / -config-file through the disk port.
 //
 // Owns: which files are read (every *.json in each dir, lexical order, no subdirs; then each
-// -config-file), and converting parsed definitions into the agent's own records.
+// -config-file).
 // Must never: parse JSON fields itself; core/agent/definitions.ts owns validation and error text.
 import type { DiskPort } from '../runtime/ports.ts';
-import { DefinitionError, parseConfigFiles, type CheckDefinition, type ServiceDefinition } from './definitions.ts';
-import type { CheckDef, Definitions, ServiceDef } from './checks.ts';
+import { DefinitionError, parseConfigFiles } from './definitions.ts';
+import type { Definitions } from './checks.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
@@ -26,43 +26,5 @@ export function loadDefinitions(disk: Pick<DiskPort, 'read' | 'list' | 'exists'>
     inputs.push({ fileName: f, text: decoder.decode(bytes) });
   }
   const parsed = parseConfigFiles(inputs);
-  return {
-    services: parsed.services.map(toServiceDef),
-    checks: parsed.checks.map(toCheckDef),
-  };
-}
-
-export function toCheckDef(d: CheckDefinition): CheckDef {
-  const base: CheckDef = {
-    id: d.id,
-    name: d.name,
-    notes: d.notes,
-    serviceId: d.serviceId,
-    status: d.status,
-    deregisterCriticalAfterMs: d.deregisterCriticalServiceAfterMs,
-  };
-  const p = d.probe;
-  switch (p.type) {
-    case 'http':
-      return { ...base, http: p.url, method: p.method, header: p.header, intervalMs: p.intervalMs, timeoutMs: p.timeoutMs };
-    case 'tcp':
-      return { ...base, tcp: p.address, intervalMs: p.intervalMs, timeoutMs: p.timeoutMs };
-    case 'script':
-      return { ...base, args: p.args, intervalMs: p.intervalMs, timeoutMs: p.timeoutMs };
-    case 'ttl':
-      return { ...base, ttlMs: p.ttlMs };
-  }
-}
-
-export function toServiceDef(s: ServiceDefinition): ServiceDef {
-  return {
-    id: s.id,
-    name: s.name,
-    tags: s.tags,
-    address: s.address,
-    port: s.port,
-    meta: s.meta,
-    enableTagOverride: s.enableTagOverride,
-    checks: s.checks.map(toCheckDef),
-  };
+  return { services: parsed.services, checks: parsed.checks };
 }

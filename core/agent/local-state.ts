@@ -10,16 +10,10 @@
 // checkUpdateIntervalMs, so chatty checks do not flood the Raft log.
 import type { HealthStatus } from '../catalog/types.ts';
 import type { CheckSpec } from '../runtime/ports.ts';
+import type { ServiceDefinition } from './definitions.ts';
 
-export interface LocalService {
-  id: string;
-  name: string;
-  tags: string[];
-  address: string;
-  port: number;
-  meta: Record<string, string>;
-  enableTagOverride: boolean;
-}
+/** A service this agent owns: its definition without the embedded checks (those live in `checks`). */
+export type LocalService = Omit<ServiceDefinition, 'checks'>;
 
 export interface LocalCheck {
   id: string;

@@ -11,7 +11,7 @@
 // carries it out and calls `then` with the result to get the HTTP response.
 import type { RpcRequest, RpcResponse } from '../rpc/types.ts';
 import type { Rng } from '../rng.ts';
-import type { HealthStatus } from '../catalog/types.ts';
+import type { HealthCheck, HealthStatus } from '../catalog/types.ts';
 import type { CheckDefinition, ServiceDefinition } from '../agent/definitions.ts';
 
 export interface HttpRequest {
@@ -38,23 +38,9 @@ export type HttpOutcome =
   | { kind: 'rpc'; request: RpcRequest; then: (r: RpcResponse) => HttpResponse }
   | { kind: 'agent'; op: AgentOp; then: (r: AgentOpResult) => HttpResponse };
 
-export type MemberStatus = 'alive' | 'leaving' | 'left' | 'failed';
-
-/** A gossip pool member as the agent sees it. The HTTP layer renders it as Consul's JSON. */
-export interface Member {
-  name: string;
-  /** IP only (no port). */
-  addr: string;
-  port: number;
-  tags: Record<string, string>;
-  status: MemberStatus;
-  protocolMin: number;
-  protocolMax: number;
-  protocolCur: number;
-  delegateMin: number;
-  delegateMax: number;
-  delegateCur: number;
-}
+// A gossip pool member as the agent sees it; the HTTP layer renders it as Consul's JSON.
+export type { Member, MemberStatus } from '../gossip/types.ts';
+import type { Member, MemberStatus } from '../gossip/types.ts';
 
 /** What /v1/agent/self returns, pre-shaped by the agent. */
 export interface AgentSelf {
@@ -77,19 +63,8 @@ export interface LocalService {
   Weights: { Passing: number; Warning: number };
 }
 
-/** A check run by this agent (/v1/agent/checks entry), with its current status. */
-export interface LocalCheck {
-  Node: string;
-  CheckID: string;
-  Name: string;
-  Status: HealthStatus;
-  Notes: string;
-  Output: string;
-  ServiceID: string;
-  ServiceName: string;
-  ServiceTags: string[];
-  Type: string;
-}
+/** A check run by this agent (/v1/agent/checks entry): a catalog check without Raft indexes. */
+export type LocalCheck = Omit<HealthCheck, 'CreateIndex' | 'ModifyIndex'>;
 
 /** A log line kept by the agent for /v1/agent/monitor, numbered from 1. */
 export interface LogLine {
