@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AGENT_USAGE, UsageError, parseAgentArgs } from '../core/agent/config.ts';
-import { startAgentProcess } from '../core/agent/process.ts';
+import { startAgentProcess, type AgentProcess } from '../core/agent/process.ts';
 import type { ServePort } from '../core/runtime/ports.ts';
 import { makeRng } from '../core/rng.ts';
 import { createRealPorts } from '../transports/ports.ts';
@@ -43,13 +43,30 @@ function checkDataDir(dir: string): string | null {
   }
 }
 
-export async function agentCommand(args: string[]): Promise<number> {
+export interface RealAgent {
+  process: AgentProcess;
+  /** Resolves with the exit code once the agent stopped (leave, signal, error) and closed its sockets. */
+  exited: Promise<number>;
+}
+
+export interface StartRealAgentOptions {
+  /** Banner and start-up errors (default: process.stdout / process.stderr). */
+  stdout?: (line: string) => void;
+  stderr?: (line: string) => void;
+  /** Where log lines go (default process.stdout). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** `muster agent` without the signal wiring: a running real agent, or the exit code it failed with. */
+export async function startRealAgent(args: string[], opts: StartRealAgentOptions = {}): Promise<RealAgent | number> {
+  const stdout = opts.stdout ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const stderr = opts.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
   let cfg;
   try {
     cfg = parseAgentArgs(args, os.hostname());
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`==> ${err.message}\n${AGENT_USAGE}`);
+      stderr(`==> ${err.message}\n${AGENT_USAGE.trimEnd()}`);
       return 1;
     }
     throw err;
@@ -57,22 +74,22 @@ export async function agentCommand(args: string[]): Promise<number> {
   const ip = cfg.bindAddr === '0.0.0.0' ? firstPrivateIpv4() : cfg.bindAddr;
   const dirProblem = checkDataDir(cfg.dataDir);
   if (dirProblem) {
-    process.stderr.write(`==> Error starting agent: ${dirProblem}\n`);
+    stderr(`==> Error starting agent: ${dirProblem}`);
     return 1;
   }
 
   let ports;
   try {
-    ports = await createRealPorts({ ip, logLevel: cfg.logLevel });
+    ports = await createRealPorts({ ip, logLevel: cfg.logLevel, logStream: opts.logStream as never });
   } catch (err) {
-    process.stderr.write(`==> Error starting agent: ${(err as Error).message}\n`);
+    stderr(`==> Error starting agent: ${(err as Error).message}`);
     return 1;
   }
 
   if (cfg.uiDir) {
     const problem = checkUiDir(cfg.uiDir);
     if (problem) {
-      process.stderr.write(`==> Error starting agent: ${problem}\n`);
+      stderr(`==> Error starting agent: ${problem}`);
       return 1;
     }
   }
@@ -111,7 +128,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     hostName: os.hostname(),
     rng: makeRng(randomBytes(8).toString('hex')),
     runtime: { os: process.platform, arch: process.arch === 'x64' ? 'amd64' : process.arch, version: process.version, cpuCount: os.cpus().length },
-    stdout: (line) => process.stdout.write(`${line}\n`),
+    stdout,
     exit: (code) => resolveExit(code),
   });
 
@@ -128,12 +145,18 @@ export async function agentCommand(args: string[]): Promise<number> {
   try {
     await Promise.all([ports.ready(), ...binding]);
   } catch (err) {
-    process.stderr.write(`==> Error starting agent: ${(err as Error).message}\n`);
+    stderr(`==> Error starting agent: ${(err as Error).message}`);
     ap.host.stop();
     await shutdown();
     return 1;
   }
+  return { process: ap, exited: exited.then(async (code) => (await shutdown(), code)) };
+}
 
+export async function agentCommand(args: string[]): Promise<number> {
+  const started = await startRealAgent(args);
+  if (typeof started === 'number') return started;
+  const ap = started.process;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => () => ap.signal(sig);
   const handlers = {
     SIGINT: onSignal('SIGINT'),
@@ -141,8 +164,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     SIGHUP: onSignal('SIGHUP'),
   };
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
-  const code = await exited;
+  const code = await started.exited;
   for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
-  await shutdown();
   return code;
 }

@@ -10,9 +10,14 @@ import express from 'express';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startHttpServer } from '../../transports/http-server.ts';
-import { FakeBackend } from '../../test/http/fake-backend.ts';
-import { request as fakeRequest } from '../../test/http/fake-backend.ts';
+import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRealAgent } from '../agent.ts';
+
+function devNull(): NodeJS.WritableStream {
+  return createWriteStream('/dev/null');
+}
 
 interface Result {
   name: string;
@@ -120,23 +125,43 @@ export async function benchHttp(args: string[]): Promise<number> {
   const rounds = arg(args, 'rounds', 6);
   const host = '127.0.0.1';
 
-  // Muster: web3 on two nodes (both passing), one KV key — the walkthrough's shape.
-  const backend = new FakeBackend({ nodeName: 'n2', address: '10.10.126.101', seed: 'bench-http' });
-  const reg = (body: unknown) => backend.handle(fakeRequest('PUT', '/v1/catalog/register', JSON.stringify(body)));
-  for (const [node, addr] of [['n2', '10.10.126.101'], ['n3', '10.10.126.187']] as const) {
-    await reg({
-      Node: node,
-      Address: addr,
-      Service: { ID: 'web3', Service: 'web3', Tags: ['master'], Address: '127.0.0.1', Port: 10000 },
-      Checks: [
-        { CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing' },
-        { CheckID: 'service:web3', Name: "Service 'web3' check", Status: 'passing', ServiceID: 'web3' },
-      ],
-    });
+  // Muster: a real single-server agent in this process (the same code `muster agent` runs:
+  // express → HTTP core → agent → Raft/catalog), holding the walkthrough's web3 on two nodes
+  // (both passing) and one KV key, all written through Raft.
+  const agentIp = '127.0.0.1';
+  const musterPort = 18500 + Math.floor(Math.random() * 400);
+  const dataDir = mkdtempSync(join(tmpdir(), 'muster-bench-http-'));
+  const started = await startRealAgent(
+    ['-server', '-bootstrap', '-data-dir', dataDir, '-node=n1', `-bind=${agentIp}`, `-client=${agentIp}`, `-http-port=${musterPort}`, `-dns-port=${musterPort + 1000}`, '-log-level=err'],
+    { stdout: () => {}, logStream: devNull() },
+  );
+  if (typeof started === 'number') {
+    process.stderr.write(`bench http: the agent did not start (exit ${started})\n`);
+    return 1;
   }
-  await backend.handle(fakeRequest('PUT', '/v1/kv/k', 'value'));
-  const muster = await startHttpServer({ ip: host, port: 0, handle: (r) => backend.handle(r) });
-  const musterPort = Number(muster.address.split(':').pop());
+  const put = async (path: string, body: string): Promise<void> => {
+    for (let i = 0; i < 100; i++) {
+      const r = await fetch(`http://${agentIp}:${musterPort}${path}`, { method: 'PUT', body });
+      if (r.ok) return;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`bench http: PUT ${path} kept failing`);
+  };
+  for (const [node, addr] of [['n2', '10.10.126.101'], ['n3', '10.10.126.187']] as const) {
+    await put(
+      '/v1/catalog/register',
+      JSON.stringify({
+        Node: node,
+        Address: addr,
+        Service: { ID: 'web3', Service: 'web3', Tags: ['master'], Address: '127.0.0.1', Port: 10000 },
+        Checks: [
+          { CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing' },
+          { CheckID: 'service:web3', Name: "Service 'web3' check", Status: 'passing', ServiceID: 'web3' },
+        ],
+      }),
+    );
+  }
+  await put('/v1/kv/k', 'value');
 
   const app = express();
   app.disable('x-powered-by');
@@ -170,8 +195,9 @@ export async function benchHttp(args: string[]): Promise<number> {
       for (let i = 0; i < targets.length; i++) await slice(targets[(i + r) % targets.length]!, host, connections, perSlice, true);
     }
   } finally {
-    backend.close();
-    await muster.close();
+    started.process.signal('SIGTERM');
+    await started.exited;
+    rmSync(dataDir, { recursive: true, force: true });
     expressServer.closeAllConnections();
     nodeServer.closeAllConnections();
     await new Promise((r) => expressServer.close(r));
