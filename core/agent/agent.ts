@@ -248,6 +248,11 @@ export class Agent {
 
   private log(level: LogLevel, source: string, text: string): void {
     this.out.push({ kind: 'log', level, source, text });
+    this.remember(level, source, text);
+  }
+
+  /** Keep a line for /v1/agent/monitor — the agent's own and its children's, as Consul streams them all. */
+  private remember(level: LogLevel, source: string, text: string): void {
     const line: LogLine = { seq: ++this.logSeq, level, text: formatLogLine(level, source, text, this.logEpochMs + this.now) };
     this.logLines.push(line);
     if (this.logLines.length > 512) this.logLines.shift();
@@ -351,6 +356,10 @@ export class Agent {
         case 'memberEvent':
           this.onMemberEvent(pool, e.type, e.member);
           break;
+        case 'log':
+          this.out.push(e);
+          this.remember(e.level, e.source, e.text);
+          break;
         default:
           this.out.push(e as AgentEffect);
       }
@@ -402,6 +411,10 @@ export class Agent {
         }
         case 'stateChange':
           this.onRaftStateChange(e.state, e.leader);
+          break;
+        case 'log':
+          this.out.push(e);
+          this.remember(e.level, e.source, e.text);
           break;
         default:
           this.out.push(e as AgentEffect);
