@@ -9,6 +9,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   gossip: async () => (await import('./gossip.ts')).benchGossip,
   dns: async () => (await import('./dns.ts')).benchDns,
   http: async () => (await import('./http.ts')).benchHttp,
+  /** Needs etcd (Debian etcd-server) and ~4 minutes; run it by name. */
+  kv: async () => (await import('./kv.ts')).benchKv,
 };
 
 /** `all` runs the CI-free set that needs no external services. */

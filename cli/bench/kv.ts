@@ -1,0 +1,488 @@
+// cli/bench/kv.ts — `muster bench kv`: KV write throughput/latency and leader failover of a
+// 3-server Muster cluster beside a 3-member etcd cluster, both on loopback, both driven by the
+// same load generator in the same run; figures are reported as ratios against etcd.
+//
+// Owns: starting/stopping both clusters as child processes (killed by PID, data in a temp dir),
+// the keep-alive write load generator (1 and 64 concurrent clients), the failover trials
+// (kill -9 the leader; time to a new leader and to the next acknowledged write) and the report,
+// ending with one JSON line.
+// Must never: run inside tests, fail on a timing, or signal a process it did not start.
+//
+// Addresses: Muster on 127.0.10.2-4 (Consul's default ports), etcd on 127.0.11.2-4 (2379/2380).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MUSTER_BIN = path.join(REPO, 'bin', 'muster.mjs');
+const VALUE = 'v'.repeat(100);
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Options {
+  seconds: number;
+  trials: number;
+  concurrency: number[];
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { seconds: 5, trials: 15, concurrency: [1, 64] };
+  for (const a of args) {
+    const m = /^--(seconds|trials|concurrency)=(.+)$/.exec(a);
+    if (!m) throw new Error(`unknown argument '${a}'; usage: muster bench kv [--seconds=5] [--trials=15] [--concurrency=1,64]`);
+    if (m[1] === 'concurrency') {
+      o.concurrency = m[2]!.split(',').map(Number);
+      if (o.concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency needs positive integers, got '${m[2]}'`);
+    } else {
+      const v = Number(m[2]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`--${m[1]} needs a positive number, got '${m[2]}'`);
+      o[m[1] as 'seconds' | 'trials'] = v;
+    }
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP with keep-alive; every request has a deadline.
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/** Failover probes: never queue behind a socket held by a request the dead leader swallowed. */
+const unpooled = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+
+function request(
+  url: string,
+  method: string,
+  body: string | undefined,
+  timeoutMs: number,
+  agent: http.Agent = keepAlive,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two systems behind one interface.
+
+interface Member {
+  name: string;
+  ip: string;
+  args: string[];
+  proc?: ChildProcess;
+  exited?: Promise<void>;
+}
+
+interface System {
+  label: string;
+  members: Member[];
+  start(m: Member): void;
+  /** The leader as this member sees it: a member, null (none known), or undefined (unreachable). */
+  leaderSeenBy(m: Member): Promise<Member | null | undefined>;
+  /** One acknowledged write (resolves true only on the system's success answer). */
+  write(m: Member, key: string, timeoutMs: number, agent?: http.Agent): Promise<boolean>;
+}
+
+class Procs {
+  readonly all: ChildProcess[] = [];
+  constructor(readonly logDir: string) {}
+
+  spawn(m: Member, cmd: string, args: string[]): void {
+    const log = fs.openSync(path.join(this.logDir, `${m.name}.log`), 'a');
+    const child = spawn(cmd, args, { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    m.proc = child;
+    m.exited = new Promise((r) => child.once('exit', () => r()));
+    this.all.push(child);
+  }
+
+  async kill9(m: Member): Promise<void> {
+    const p = m.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
+    process.kill(p.pid, 'SIGKILL');
+    await Promise.race([m.exited, sleep(10_000)]);
+  }
+
+  killAll(): void {
+    for (const p of this.all) {
+      if (p.pid !== undefined && p.exitCode === null && p.signalCode === null) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+}
+
+function musterSystem(procs: Procs, dir: string): System {
+  const members: Member[] = [2, 3, 4].map((i) => {
+    const ip = `127.0.10.${i}`;
+    const name = `muster-s${i - 1}`;
+    return {
+      name,
+      ip,
+      args: ['agent', '-server', '-bootstrap-expect', '3', '-data-dir', path.join(dir, name), `-node=s${i - 1}`, `-bind=${ip}`, `-client=${ip}`, '-dc=dc1', '-log-level=warn'],
+    };
+  });
+  return {
+    label: 'muster',
+    members,
+    start: (m) => procs.spawn(m, process.execPath, [MUSTER_BIN, ...m.args]),
+    async leaderSeenBy(m) {
+      try {
+        const r = await request(`http://${m.ip}:8500/v1/status/leader`, 'GET', undefined, 1000);
+        if (r.status !== 200) return undefined;
+        const addr = JSON.parse(r.text) as string;
+        return addr === '' ? null : (members.find((x) => `${x.ip}:8300` === addr) ?? null);
+      } catch {
+        return undefined;
+      }
+    },
+    async write(m, key, timeoutMs, agent) {
+      const r = await request(`http://${m.ip}:8500/v1/kv/${key}`, 'PUT', VALUE, timeoutMs, agent);
+      return r.status === 200 && r.text === 'true';
+    },
+  };
+}
+
+function etcdSystem(procs: Procs, dir: string): System {
+  const ips = [2, 3, 4].map((i) => `127.0.11.${i}`);
+  const cluster = ips.map((ip, i) => `e${i + 1}=http://${ip}:2380`).join(',');
+  const members: Member[] = ips.map((ip, i) => ({
+    name: `etcd-e${i + 1}`,
+    ip,
+    args: [
+      `--name=e${i + 1}`,
+      `--data-dir=${path.join(dir, `etcd-e${i + 1}`)}`,
+      `--listen-client-urls=http://${ip}:2379`,
+      `--advertise-client-urls=http://${ip}:2379`,
+      `--listen-peer-urls=http://${ip}:2380`,
+      `--initial-advertise-peer-urls=http://${ip}:2380`,
+      `--initial-cluster=${cluster}`,
+      '--initial-cluster-state=new',
+      '--initial-cluster-token=muster-bench',
+      '--logger=zap',
+      '--log-level=error',
+    ],
+  }));
+  const idOf = new Map<string, Member>();
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return {
+    label: 'etcd',
+    members,
+    start: (m) => procs.spawn(m, 'etcd', m.args),
+    async leaderSeenBy(m) {
+      try {
+        const r = await request(`http://${m.ip}:2379/v3/maintenance/status`, 'POST', '{}', 1000);
+        if (r.status !== 200) return undefined;
+        const s = JSON.parse(r.text) as { header: { member_id: string }; leader?: string };
+        idOf.set(s.header.member_id, m);
+        if (!s.leader || s.leader === '0') return null;
+        return idOf.get(s.leader) ?? null;
+      } catch {
+        return undefined;
+      }
+    },
+    async write(m, key, timeoutMs, agent) {
+      const body = JSON.stringify({ key: b64(key), value: b64(VALUE) });
+      const r = await request(`http://${m.ip}:2379/v3/kv/put`, 'POST', body, timeoutMs, agent);
+      return r.status === 200 && r.text.includes('"header"');
+    },
+  };
+}
+
+/** Poll until every running member names the same leader (and learn etcd's member ids). */
+async function waitLeader(sys: System, among: Member[], timeoutMs: number): Promise<Member> {
+  const deadline = Date.now() + timeoutMs;
+  let seen: Array<string | null | undefined> = [];
+  while (Date.now() < deadline) {
+    const views = await Promise.all(among.map((m) => sys.leaderSeenBy(m)));
+    seen = views.map((v) => (v === undefined ? undefined : (v?.name ?? null)));
+    const first = views[0];
+    if (first && views.every((v) => v === first)) return first;
+    await sleep(50);
+  }
+  throw new Error(`${sys.label}: no agreed leader within ${timeoutMs} ms (views: ${JSON.stringify(seen)})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
+interface LoadResult {
+  system: string;
+  concurrency: number;
+  writes: number;
+  writesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function load(sys: System, target: Member, concurrency: number, seconds: number): Promise<LoadResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  let seq = 0;
+  const client = async (c: number, stopAt: number, record: boolean): Promise<void> => {
+    while (performance.now() < stopAt) {
+      const t0 = performance.now();
+      try {
+        const ok = await sys.write(target, `bench/${c}/${seq++}`, 5000);
+        if (record) {
+          if (ok) lat.push(performance.now() - t0);
+          else errors++;
+        }
+      } catch {
+        if (record) errors++;
+      }
+    }
+  };
+  // Warm-up: open the connections and let both sides settle.
+  const warmStop = performance.now() + 1000;
+  await Promise.all(Array.from({ length: concurrency }, (_, c) => client(c, warmStop, false)));
+  const start = performance.now();
+  const stopAt = start + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, (_, c) => client(c, stopAt, true)));
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return {
+    system: sys.label,
+    concurrency,
+    writes: lat.length,
+    writesPerSec: lat.length / elapsed,
+    p50Ms: quantile(lat, 0.5),
+    p99Ms: quantile(lat, 0.99),
+    errors,
+  };
+}
+
+interface FailoverResult {
+  system: string;
+  trials: number;
+  leaderMs: number[];
+  writeMs: number[];
+  failedTrials: number;
+}
+
+/** Kill -9 the leader; time until a survivor names a new leader and until a write succeeds. */
+async function failoverTrial(sys: System, procs: Procs): Promise<{ leaderMs: number; writeMs: number }> {
+  const old = await waitLeader(sys, sys.members, 60_000);
+  const survivors = sys.members.filter((m) => m !== old);
+  // Let the followers' connections to the leader settle (a fresh restart may be catching up).
+  for (let i = 0; i < 3; i++) await sys.write(old, `failover/warm/${i}`, 2000).catch(() => false);
+  const t0 = performance.now();
+  await procs.kill9(old);
+  const deadline = t0 + 30_000;
+  let leaderMs = -1;
+  let writeMs = -1;
+  const leaderWatch = (async () => {
+    while (performance.now() < deadline) {
+      const views = await Promise.all(survivors.map((m) => sys.leaderSeenBy(m)));
+      if (views.some((v) => v && v !== old)) {
+        leaderMs = performance.now() - t0;
+        return;
+      }
+      await sleep(5);
+    }
+  })();
+  // A new attempt every 25 ms, each allowed to wait long: a write that blocks until the new
+  // leader is in place (as etcd's do) counts when it completes, not when a client gives up.
+  const writeWatch = new Promise<void>((resolve) => {
+    let i = 0;
+    let outstanding = 0;
+    const tick = setInterval(() => {
+      if (writeMs >= 0 || performance.now() >= deadline) {
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      if (outstanding >= 400) return;
+      const m = survivors[i % survivors.length]!;
+      const key = `failover/${i++}`;
+      outstanding++;
+      sys
+        .write(m, key, 10_000, unpooled)
+        .then((ok) => {
+          if (ok && writeMs < 0) writeMs = performance.now() - t0;
+        })
+        .catch(() => undefined)
+        .finally(() => outstanding--);
+    }, 25);
+  });
+  await Promise.all([leaderWatch, writeWatch]);
+  // Bring the old leader back with its data and wait for a whole cluster again.
+  sys.start(old);
+  await waitLeader(sys, sys.members, 60_000);
+  if (leaderMs < 0 || writeMs < 0) throw new Error(`${sys.label}: no new leader/write within 30 s of killing ${old.name}`);
+  return { leaderMs, writeMs };
+}
+
+async function failover(sys: System, procs: Procs, trials: number): Promise<FailoverResult> {
+  const out: FailoverResult = { system: sys.label, trials, leaderMs: [], writeMs: [], failedTrials: 0 };
+  for (let t = 0; t < trials; t++) {
+    try {
+      const r = await failoverTrial(sys, procs);
+      out.leaderMs.push(r.leaderMs);
+      out.writeMs.push(r.writeMs);
+      process.stdout.write(`  ${sys.label} failover trial ${t + 1}/${trials}: leader ${r.leaderMs.toFixed(0)} ms, write ${r.writeMs.toFixed(0)} ms\n`);
+    } catch (err) {
+      out.failedTrials++;
+      process.stdout.write(`  ${sys.label} failover trial ${t + 1}/${trials}: FAILED ${(err as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const p90 = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.9);
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(2)) : null);
+
+function etcdMissing(): string | null {
+  const r = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    return [
+      'etcd is not installed, so there is no baseline to compare against. Install it and re-run:',
+      '  Debian/Ubuntu: sudo apt-get install -y etcd-server etcd-client',
+      '  elsewhere:     https://github.com/etcd-io/etcd/releases (put `etcd` on PATH)',
+    ].join('\n');
+  }
+  return null;
+}
+
+export async function benchKv(args: string[]): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseArgs(args);
+  } catch (err) {
+    process.stderr.write(`muster bench kv: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const missing = etcdMissing();
+  if (missing) process.stdout.write(`${missing}\nRunning the Muster half only.\n`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muster-bench-kv-'));
+  const procs = new Procs(dir);
+  const onSignal = () => {
+    procs.killAll();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const systems = [musterSystem(procs, dir), ...(missing ? [] : [etcdSystem(procs, dir)])];
+  try {
+    process.stdout.write(`starting ${systems.map((s) => `3 ${s.label}`).join(' + ')} on loopback (data and logs in ${dir})\n`);
+    for (const s of systems) for (const m of s.members) s.start(m);
+    const mu = systems[0]!;
+    // Muster servers wait for `join` (bootstrap-expect); etcd members find each other by flags.
+    const joinDeadline = Date.now() + 30_000;
+    for (;;) {
+      const r = spawnSync(process.execPath, [MUSTER_BIN, 'join', `-http-addr=${mu.members[0]!.ip}:8500`, mu.members[1]!.ip, mu.members[2]!.ip], {
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      if (r.status === 0) break;
+      if (Date.now() > joinDeadline) throw new Error(`muster join failed: ${r.stdout}${r.stderr}`);
+      await sleep(500);
+    }
+    const leaders = new Map<string, Member>();
+    for (const s of systems) leaders.set(s.label, await waitLeader(s, s.members, 60_000));
+
+    // Interleave the systems at each concurrency so drift on the machine hits both alike.
+    const loads: LoadResult[] = [];
+    for (const c of opts.concurrency) {
+      for (const s of systems) {
+        const target = await waitLeader(s, s.members, 30_000);
+        const r = await load(s, target, c, opts.seconds);
+        loads.push(r);
+        process.stdout.write(
+          `  ${s.label.padEnd(6)} c=${String(c).padEnd(3)} ${fmt(r.writesPerSec).padStart(6)} writes/s  p50 ${fmt(r.p50Ms, 2)} ms  p99 ${fmt(r.p99Ms, 2)} ms  errors ${r.errors}\n`,
+        );
+      }
+    }
+    const fails: FailoverResult[] = [];
+    for (const s of systems) fails.push(await failover(s, procs, opts.trials));
+
+    // Report.
+    const get = (sys: string, c: number) => loads.find((l) => l.system === sys && l.concurrency === c);
+    process.stdout.write('\nKV writes (to the leader, 100-byte values, keep-alive HTTP):\n');
+    process.stdout.write('  system  clients  writes/s   p50 ms   p99 ms\n');
+    for (const l of loads) {
+      process.stdout.write(
+        `  ${l.system.padEnd(7)} ${String(l.concurrency).padStart(7)} ${fmt(l.writesPerSec).padStart(9)} ${fmt(l.p50Ms, 2).padStart(8)} ${fmt(l.p99Ms, 2).padStart(8)}\n`,
+      );
+    }
+    process.stdout.write('\nLeader failover (kill -9 the leader):\n');
+    for (const f of fails) {
+      process.stdout.write(
+        `  ${f.system.padEnd(7)} trials ${f.leaderMs.length}/${f.trials}  new leader median ${fmt(median(f.leaderMs))} ms (p90 ${fmt(p90(f.leaderMs))})  next write median ${fmt(median(f.writeMs))} ms (p90 ${fmt(p90(f.writeMs))})\n`,
+      );
+    }
+    const summary: Record<string, unknown> = { bench: 'kv', seconds: opts.seconds, trials: opts.trials };
+    for (const l of loads) {
+      summary[`${l.system}_c${l.concurrency}`] = {
+        writesPerSec: Math.round(l.writesPerSec),
+        p50Ms: Number(l.p50Ms.toFixed(2)),
+        p99Ms: Number(l.p99Ms.toFixed(2)),
+        errors: l.errors,
+      };
+    }
+    for (const f of fails) {
+      summary[`${f.system}_failover`] = {
+        trials: f.leaderMs.length,
+        failed: f.failedTrials,
+        leaderMedianMs: Math.round(median(f.leaderMs)),
+        writeMedianMs: Math.round(median(f.writeMs)),
+        leaderP90Ms: Math.round(p90(f.leaderMs)),
+        writeP90Ms: Math.round(p90(f.writeMs)),
+      };
+    }
+    if (!missing) {
+      const ratios: Record<string, number | null> = {};
+      process.stdout.write('\nRatios (Muster vs etcd; writes/s: >1 is faster; latency and failover: etcd/Muster, >1 is faster, goal ≥2 for failover):\n');
+      for (const c of opts.concurrency) {
+        const m = get('muster', c)!;
+        const e = get('etcd', c)!;
+        ratios[`writes_c${c}`] = ratio(m.writesPerSec, e.writesPerSec);
+        ratios[`p50_c${c}`] = ratio(e.p50Ms, m.p50Ms);
+        ratios[`p99_c${c}`] = ratio(e.p99Ms, m.p99Ms);
+      }
+      const [fm, fe] = [fails[0]!, fails[1]!];
+      ratios['failover_leader'] = ratio(median(fe.leaderMs), median(fm.leaderMs));
+      ratios['failover_write'] = ratio(median(fe.writeMs), median(fm.writeMs));
+      for (const [k, v] of Object.entries(ratios)) process.stdout.write(`  ${k.padEnd(16)} ${v ?? 'n/a'}\n`);
+      summary['ratios'] = ratios;
+    } else {
+      summary['ratios'] = null;
+      summary['etcd'] = 'not installed';
+    }
+    process.stdout.write(`\n${JSON.stringify(summary)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`muster bench kv: ${(err as Error).message}\n(logs in ${dir})\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    procs.killAll();
+    keepAlive.destroy();
+    unpooled.destroy();
+    await sleep(300);
+    if (process.env.MUSTER_KEEP_BENCH !== '1') fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
