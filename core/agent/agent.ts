@@ -51,6 +51,8 @@ const CHECK_UPDATE_INTERVAL_MS = 5 * 60_000;
 /** Consul's check reaper period and the floor of deregister_critical_service_after. */
 const CHECK_REAP_INTERVAL_MS = 30_000;
 const CHECK_DEREGISTER_MIN_MS = 60_000;
+/** How long a leaving leader waits for its own removal from Raft before leaving gossip anyway. */
+const RAFT_LEAVE_TIMEOUT_MS = 5_000;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -125,6 +127,7 @@ export class Agent {
   private readonly pendingReads = new Map<number, () => void>();
   private readonly checkGen = new Map<string, number>();
   private bootstrapExpect: number;
+  private afterRaftLeave: (() => void) | null = null;
   private lastLeader: string | null = null;
   private isLeader = false;
   private aeRunning = false;
@@ -479,24 +482,48 @@ export class Agent {
     }
   }
 
-  /** Consul 0.5's leave: Raft first (a leader removes itself), then WAN, then LAN gossip. */
+  /**
+   * Consul 0.5's leave: a leader with other peers first removes itself from Raft (so quorum
+   * shrinks before it goes) and waits until that took effect, then leaves the WAN pool, then
+   * the LAN pool. Any server clears its peer set (peers.json := null) on the way out.
+   */
   private gracefulLeave(done: () => void): void {
     if (this.phase !== 'running') return;
     this.phase = 'leaving';
-    if (this.raft) {
-      this.log('INFO', 'consul', 'server starting leave');
-      this.stepRaft({ kind: 'leave' });
-    }
-    const afterWan = (): void => {
-      const reqId = this.id();
-      this.leaveWaiters.set(reqId, done);
-      this.stepLan({ kind: 'leave', reqId });
+    const gossipLeave = (): void => {
+      const afterWan = (): void => {
+        const reqId = this.id();
+        this.leaveWaiters.set(reqId, done);
+        this.stepLan({ kind: 'leave', reqId });
+      };
+      if (this.wan) {
+        const reqId = this.id();
+        this.leaveWaiters.set(reqId, afterWan);
+        this.stepWan({ kind: 'leave', reqId });
+      } else afterWan();
     };
-    if (this.wan) {
-      const reqId = this.id();
-      this.leaveWaiters.set(reqId, afterWan);
-      this.stepWan({ kind: 'leave', reqId });
-    } else afterWan();
+    if (!this.raft) {
+      gossipLeave();
+      return;
+    }
+    this.log('INFO', 'consul', 'server starting leave');
+    if (this.isLeader && this.raft.peers.length > 1) {
+      this.afterRaftLeave = gossipLeave;
+      this.timer('leaveRaft', this.now + RAFT_LEAVE_TIMEOUT_MS);
+      this.stepRaft({ kind: 'leave' });
+      return;
+    }
+    this.stepRaft({ kind: 'leave' });
+    gossipLeave();
+  }
+
+  private finishRaftLeave(timedOut: boolean): void {
+    const next = this.afterRaftLeave;
+    if (!next) return;
+    this.afterRaftLeave = null;
+    this.cancelTimer('leaveRaft');
+    if (timedOut) this.log('WARN', 'consul', 'failed to leave raft configuration gracefully, timeout');
+    next();
   }
 
   // ------------------------------------------------------------------ definitions
@@ -567,6 +594,9 @@ export class Agent {
         return;
       case 'retryJoin':
         this.joinLan([...this.cfg.startJoin, ...this.cfg.retryJoin], (n, e) => this.onStartJoin(n, e));
+        return;
+      case 'leaveRaft':
+        this.finishRaftLeave(true);
         return;
       case 'reap':
         this.reapCriticalServices();
@@ -693,6 +723,7 @@ export class Agent {
     } else if (!this.isLeader && wasLeader) {
       this.log('INFO', 'consul', 'cluster leadership lost');
       this.failPendingWrites('leadership lost');
+      this.finishRaftLeave(false);
     }
     if (leaderAddr && leaderAddr !== this.lastLeader) {
       this.log('INFO', 'consul', `New leader elected: ${this.nodeNameForServer(leaderAddr)}`);
@@ -1468,7 +1499,9 @@ export class Agent {
           reply({ ok: false, error: 'agent is already leaving' });
           return;
         }
-        this.log('INFO', 'agent', 'Graceful leave triggered');
+        // Consul 0.5's CLI reached the agent over its RPC port, hence 'agent.rpc'; Muster's
+        // CLI-facing entry point is the HTTP API, which plays the same role.
+        this.log('INFO', 'agent.rpc', 'Graceful leave triggered');
         this.gracefulLeave(() => {
           reply({ ok: true });
           this.shutdown(0);

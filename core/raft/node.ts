@@ -79,6 +79,8 @@ const enc = new TextEncoder();
 /** Upper bound of an entry's encoded size beyond its data (keys, index, term, type). */
 const ENTRY_OVERHEAD_BYTES = 48;
 const dec = new TextDecoder();
+/** The "no known peers" warning is repeated at most this often (see onElectionTimeout). */
+const NO_PEERS_WARN_EVERY_MS = 1000;
 
 export class RaftNode implements Machine<RaftInput, RaftEffect> {
   readonly config: RaftConfig;
@@ -97,6 +99,8 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
   private configHistory: { index: number; peers: string[] }[];
 
   private lastContactMs: number | null = null;
+  /** When "no known peers" was last logged; null = not since the peer set last changed. */
+  private noPeersWarnedAtMs: number | null = null;
   private started = false;
   private startupEffects: RaftEffect[] = [];
 
@@ -258,11 +262,19 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
   get firstLogIndex(): number {
     return this.log.firstIndex;
   }
+  /** Leader only: the highest index `peer` is known to hold (null if not a leader or not a
+   *  replication target). Read-only, for the simulator's adversaries and checkers. */
+  matchOf(peer: string): number | null {
+    if (this.role !== 'Leader') return null;
+    if (peer === this.id) return this.log.lastIndex;
+    return this.progress.get(peer)?.match ?? null;
+  }
 
   stats(nowMs: number): Record<string, string> {
+    // hashicorp/raft (Consul 0.5): 'never' until this node heard from a leader; a leader
+    // that did prints 0. The walkthrough's freshly elected n2 shows 'never'.
     let lastContact = 'never';
-    if (this.role === 'Leader') lastContact = '0';
-    else if (this.lastContactMs !== null) lastContact = goDuration(nowMs - this.lastContactMs);
+    if (this.lastContactMs !== null) lastContact = this.role === 'Leader' ? '0' : goDuration(nowMs - this.lastContactMs);
     return {
       applied_index: String(this.applied),
       commit_index: String(this.commit),
@@ -379,6 +391,7 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
 
   private setPeers(peers: string[], index: number): void {
     this.peerSet = normalizePeers(peers);
+    this.noPeersWarnedAtMs = null;
     this.configHistory.push({ index, peers: this.peerSet });
     // Consul 0.5: a server no longer in the set keeps only itself.
     this.persistPeers(this.peerSet.includes(this.id) ? this.peerSet : [this.id]);
@@ -440,7 +453,14 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
         this.leaderId = null;
         this.emitStateChange();
       }
-      this.warn('EnableSingleNode disabled, and no known peers. Aborting election.');
+      // hashicorp/raft 0.5 logs this once per heartbeat timeout (1–2 s); our election timer
+      // fires 2–3×/s, so repeating it every time would flood a lone server's log. Once per
+      // second per node keeps the walkthrough's line visible without the noise; a change of
+      // the peer set resets the clock so the first abort after it is always shown.
+      if (this.noPeersWarnedAtMs === null || nowMs - this.noPeersWarnedAtMs >= NO_PEERS_WARN_EVERY_MS) {
+        this.noPeersWarnedAtMs = nowMs;
+        this.warn('EnableSingleNode disabled, and no known peers. Aborting election.');
+      }
       this.resetElectionTimer(nowMs);
       return;
     }
@@ -1112,6 +1132,7 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
     }
     const set = normalizePeers([...peers, this.id]);
     this.peerSet = set;
+    this.noPeersWarnedAtMs = null;
     this.configHistory = [{ index: 0, peers: set }];
     this.persistPeers(set);
     if (this.role !== 'Leader') this.resetElectionTimer(nowMs);
@@ -1179,6 +1200,7 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
 
   private clearPeersAfterLeave(nowMs: number): void {
     this.peerSet = [];
+    this.noPeersWarnedAtMs = null;
     this.configHistory = [{ index: this.log.lastIndex, peers: [] }];
     this.persistPeers(null);
     if (this.role !== 'Follower') this.becomeFollower(nowMs, this.currentTerm, null);
