@@ -1,7 +1,8 @@
 // sim/host.ts — a virtual machine: an ip, a disk, processes, host-level HTTP services.
 //
 // Owns: spawning processes, crashing the host (every process killed, disk crash semantics,
-// network silence until the next spawn), restarting the last program, CPU stalls.
+// network silence until the next spawn), restarting the last program, CPU stalls (the kernel
+// holds the host's events and releases them expired-timers-first; see sim/kernel.ts).
 // Must never: keep anything but the disk across a crash.
 import type { HostState, Kernel } from './kernel.ts';
 import type { NetCore } from './net-core.ts';
@@ -71,6 +72,8 @@ export class SimHostImpl implements SimHost, HostState {
     this.disk.crash(this.kernel.rng.fork(`disk-crash/${this.ip}/${++this.crashes}`));
     this.up = false;
     this.stalledUntilMs = 0;
+    // A crash ends the stall: what it held now meets a dead process and a down host.
+    this.kernel.releaseHeld(this.index);
   }
 
   restart(): SimProcess | null {

@@ -26,6 +26,7 @@ const SIGNAL_NUMBER: Record<Signal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 1
 const TIMER: EventType = {
   name: 'timer',
   code: 9,
+  phase: 'timer',
   run(ev) {
     if ((ev.a as SimProcessImpl).alive) (ev.b as () => void)();
   },

@@ -106,6 +106,8 @@ export class Memberlist {
   running = false;
   /** Counters for tests and benches. */
   readonly counters = { probes: 0, probeFailures: 0, refutes: 0, suspects: 0, deadDeclared: 0, indirect: 0, tcpFallbacks: 0 };
+  /** Suspicions this node raised itself (a failed probe), per target: false suspicions for benches. */
+  readonly suspectsRaised = new Map<string, number>();
 
   constructor(
     readonly cfg: ResolvedGossipConfig,
@@ -193,9 +195,10 @@ export class Memberlist {
     this.probe = { seq, target: target.name, acked: false, tcpAcked: false, expectedNacks: 0, nacks: 0 };
     this.counters.probes++;
     const ping: PacketMsg = { t: 'gossip.ping', seq, node: target.name };
-    // Lifeguard's buddy system: tell a suspect directly so it can refute at once.
+    // Lifeguard's buddy system: tell a suspect directly so it can refute at once (plain SWIM
+    // leaves that to dissemination).
     const lead: PacketMsg[] = [ping];
-    if (target.state === 'suspect') lead.push({ t: 'gossip.suspect', inc: target.incarnation, node: target.name, from: this.cfg.name });
+    if (this.cfg.lifeguard && target.state === 'suspect') lead.push({ t: 'gossip.suspect', inc: target.incarnation, node: target.name, from: this.cfg.name });
     this.sendPacket(addrOf(target), lead);
     this.armTimer('ml.probeTimeout', this.now + this.scaled(this.cfg.probeTimeoutMs));
   }
@@ -271,6 +274,7 @@ export class Memberlist {
       return;
     }
     this.log('INFO', `Suspect ${p.target} has failed, no acks received`);
+    if (target.state === 'alive') this.suspectsRaised.set(p.target, (this.suspectsRaised.get(p.target) ?? 0) + 1);
     this.suspectNode({ t: 'gossip.suspect', inc: target.incarnation, node: target.name, from: this.cfg.name });
   }
 

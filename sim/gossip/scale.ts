@@ -1,7 +1,8 @@
 // sim/gossip/scale.ts — gossip measurements at scale in the simulator (shared by tests and the bench).
 //
 // Owns: building an N-node pool, and measuring join dissemination rounds, crash detection
-// (first member / every member), and false failures of healthy nodes under loss and CPU stalls;
+// (first member / every member), and false failures / false suspicions of healthy nodes under
+// loss and with stalling nodes on a StallPlan (Lifeguard's slow-node case);
 // plus what memberlist's defaults and the SWIM/Lifeguard papers predict for the same N.
 // Must never: read real time; every figure is virtual time from the SimWorld.
 import { resolveGossipConfig, type GossipConfig } from '../../core/gossip/config.ts';
@@ -101,36 +102,87 @@ export function measureDetection(p: ScaleCluster, count: number): { firstMs: num
   return { firstMs, allMs };
 }
 
-/** Run `durationMs` and count 'failed' events about nodes that were running the whole time.
- *  With `stall`, one node stalls `stallMs` out of every `everyMs` (Lifeguard's slow-node case). */
-export function measureFalseFailures(
-  p: ScaleCluster,
-  durationMs: number,
-  stall?: { index: number; stallMs: number; everyMs: number },
-): { falseFailures: number; aboutStalled: number; refutes: number } {
+/** CPU stalls for Lifeguard's slow-node case: each node in `indices` stalls for a random
+ *  stallMs ∈ [min, max], runs for a random gapMs ∈ [min, max] after it, and stalls again. A gap of a
+ *  few ms is a starved process that gets a short slice now and then; a gap of seconds is a process
+ *  with periodic pauses (GC, swapping). While stalled a host runs nothing; on resume it runs its
+ *  expired timers before its held reads (sim/kernel.ts), like a real event loop. */
+export interface StallPlan {
+  indices: number[];
+  stallMs: [number, number];
+  gapMs: [number, number];
+}
+
+export interface FalseFailureFigures {
+  /** 'failed' events (at any member) about nodes that were healthy: running and never stalled. */
+  falseFailures: number;
+  /** 'failed' events about the stalling nodes themselves (slow, not crashed). */
+  aboutStalled: number;
+  /** Suspicions raised by a failed probe (at any member) of a healthy node. */
+  falseSuspicions: number;
+  /** Of those, raised by a stalling node. */
+  falseSuspicionsByStalled: number;
+  refutes: number;
+  /** Number of stalls injected. */
+  stalls: number;
+}
+
+/** Run `durationMs` and count false failures and false suspicions of healthy nodes, optionally
+ *  with some nodes stalling on `stall`'s schedule (Lifeguard's slow-node case). */
+export function measureFalseFailures(p: ScaleCluster, durationMs: number, stall?: StallPlan): FalseFailureFigures {
   const { c } = p;
   let falseFailures = 0;
   let aboutStalled = 0;
-  const stalledName = stall ? c.nodes[stall.index]!.name : '';
+  let stalls = 0;
+  const stalled = new Set((stall?.indices ?? []).map((i) => c.node(i).name));
   const crashed = new Set(c.nodes.filter((x) => !c.isRunning(x.index)).map((x) => x.name));
   c.onEvent = (e) => {
     if (e.type !== 'failed' || crashed.has(e.member)) return;
-    if (e.member === stalledName) aboutStalled++;
+    if (stalled.has(e.member)) aboutStalled++;
     else falseFailures++;
   };
   const refutesBefore = sumRefutes(c);
+  const raisedBefore = raisedAboutHealthy(c, stalled, crashed);
+  const end = c.world.nowMs() + durationMs;
   if (stall) {
-    const end = c.world.nowMs() + durationMs;
-    const tick = (): void => {
-      if (c.world.nowMs() >= end) return;
-      c.stall(stall.index, stall.stallMs);
-      c.world.schedule(c.world.nowMs() + stall.everyMs, 'bench.stall', tick);
-    };
-    c.world.schedule(c.world.nowMs() + 1000, 'bench.stall', tick);
+    const rng = c.world.rng.fork('bench.stall');
+    const between = (r: [number, number]): number => r[0] + rng.int(r[1] - r[0] + 1);
+    for (const i of stall.indices) {
+      const name = c.node(i).name;
+      const cycle = (): void => {
+        if (c.world.nowMs() >= end) return;
+        const d = between(stall.stallMs);
+        c.stall(i, d);
+        stalls++;
+        c.world.schedule(c.world.nowMs() + d + between(stall.gapMs), `bench.stall ${name}`, cycle);
+      };
+      c.world.schedule(c.world.nowMs() + 1000 + rng.int(1000), `bench.stall ${name}`, cycle);
+    }
   }
   c.world.runFor(durationMs);
   c.onEvent = null;
-  return { falseFailures, aboutStalled, refutes: sumRefutes(c) - refutesBefore };
+  const raised = raisedAboutHealthy(c, stalled, crashed);
+  return {
+    falseFailures,
+    aboutStalled,
+    falseSuspicions: raised.all - raisedBefore.all,
+    falseSuspicionsByStalled: raised.byStalled - raisedBefore.byStalled,
+    refutes: sumRefutes(c) - refutesBefore,
+    stalls,
+  };
+}
+
+function raisedAboutHealthy(c: GossipCluster, stalled: Set<string>, crashed: Set<string>): { all: number; byStalled: number } {
+  let all = 0;
+  let byStalled = 0;
+  for (const n of c.nodes) {
+    for (const [target, count] of n.serf?.ml.suspectsRaised ?? []) {
+      if (stalled.has(target) || crashed.has(target)) continue;
+      all += count;
+      if (stalled.has(n.name)) byStalled += count;
+    }
+  }
+  return { all, byStalled };
 }
 
 function sumRefutes(c: GossipCluster): number {

@@ -190,6 +190,47 @@ describe('incarnations, suspicion, refutation', () => {
   });
 });
 
+describe('Lifeguard probing (local health, buddy system)', () => {
+  /** Two members; probe n2 and let the probe fail (no ack): returns the effects of the next probe tick. */
+  function failedProbe(lifeguard: boolean) {
+    const { serf, step } = mk('n1', '10.0.0.1', { lifeguard, disableTcpPings: true });
+    step(rx(alive('n2', 1, '10.0.0.2')));
+    step({ kind: 'timer', name: 'ml.probe' }, 1000);
+    step({ kind: 'timer', name: 'ml.probeTimeout' }, 1500);
+    // The ack never came: the next tick gives up on n2 and probes it again (the only other member).
+    const next = step({ kind: 'timer', name: 'ml.probe' }, 2000);
+    const pings = next.filter((e): e is Extract<GossipEffect, { kind: 'send' }> => e.kind === 'send' && e.to === '10.0.0.2:8301');
+    const parts = pings.flatMap((e) => (e.msg.t === 'gossip.compound' ? e.msg.parts : [e.msg]));
+    const timeout = next.find((e) => e.kind === 'timer' && e.name === 'ml.probeTimeout') as { atMs: number } | undefined;
+    const tick = next.find((e) => e.kind === 'timer' && e.name === 'ml.probe') as { atMs: number };
+    return { serf, parts, timeoutAtMs: timeout?.atMs, tickAtMs: tick.atMs };
+  }
+
+  test('a failed probe with nobody to nack raises local health and stretches the next probe; SWIM stays fixed', () => {
+    const lg = failedProbe(true);
+    expect(lg.serf.stats().health_score).toBe('1');
+    expect(lg.serf.ml.suspectsRaised.get('n2')).toBe(1);
+    expect(lg.tickAtMs).toBe(2000 + 2 * 1000);
+    expect(lg.timeoutAtMs).toBe(2000 + 2 * 500);
+    const swim = failedProbe(false);
+    expect(swim.serf.stats().health_score).toBe('0');
+    expect(swim.serf.ml.suspectsRaised.get('n2')).toBe(1);
+    expect(swim.tickAtMs).toBe(3000);
+    expect(swim.timeoutAtMs).toBe(2500);
+  });
+
+  test('buddy system: a ping to a suspect leads with the suspicion under Lifeguard, not under plain SWIM', () => {
+    const suspects = (parts: { t: string; node?: string }[]): number => parts.filter((m) => m.t === 'gossip.suspect' && m.node === 'n2').length;
+    const lg = failedProbe(true);
+    const swim = failedProbe(false);
+    expect(lg.parts[0]!.t).toBe('gossip.ping');
+    expect(lg.parts[1]).toEqual({ t: 'gossip.suspect', inc: 1, node: 'n2', from: 'n1' });
+    expect(swim.parts[0]!.t).toBe('gossip.ping');
+    // Both piggyback the queued suspicion as an ordinary broadcast; only Lifeguard adds the buddy copy.
+    expect(suspects(lg.parts)).toBe(suspects(swim.parts) + 1);
+  });
+});
+
 describe('serf statuses and intents', () => {
   test('leave intent then left: alive → leaving → left, never failed', () => {
     const { serf, step } = mk();
