@@ -51,12 +51,20 @@ export async function fuzzRaft(args: string[]): Promise<number> {
   let proposals = 0;
   let acked = 0;
   let elections = 0;
+  let peerChanges = 0;
+  let figure8 = 0;
+  let splitVotes = 0;
   for (let k = 0; k < p.seeds; k++) {
     const seed = String(p.start + k);
     const r = runSeed(seed, { bug: p.bug });
     proposals += r.proposals;
     acked += r.acked;
     elections += r.elections;
+    peerChanges += r.peerChanges;
+    for (const o of r.adversaries) {
+      if (o.startsWith('completed:')) figure8++;
+      else if (o.startsWith('completed ')) splitVotes++;
+    }
     if (r.violations.length > 0) {
       const v = r.violations[0]!;
       const replay = `npx muster fuzz raft --seed ${seed} --seeds 1${p.bug ? ` --bug ${p.bug}` : ''}`;
@@ -74,7 +82,8 @@ export async function fuzzRaft(args: string[]): Promise<number> {
   say('\n');
   process.stdout.write(
     `fuzz raft: ${p.seeds} schedules, 0 violations (seeds ${p.start}..${p.start + p.seeds - 1}${p.bug ? `, bug ${p.bug}` : ''}; ` +
-      `${proposals} proposals, ${acked} acknowledged, ${elections} elections)\n`,
+      `${proposals} proposals, ${acked} acknowledged, ${elections} elections, ${peerChanges} peer changes committed, ` +
+      `${figure8} Figure-8 sequences and ${splitVotes} split votes with a crashed voter completed)\n`,
   );
   return 0;
 }

@@ -865,8 +865,11 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
       this.sendAppend(nowMs, from);
       return;
     }
-    // Rejected: drop stale answers, else back off using the follower's conflict hints.
-    if (pr.state === 'replicate' && m.rejectedIndex <= pr.match) return;
+    // Rejected: drop stale answers, else back off using the follower's conflict hints. A
+    // rejection at or below the known match is stale in every state (etcd does the same):
+    // acting on it could never move `next` below match+1, so the resend would be rejected again
+    // — with duplicated datagrams, an ever-growing storm.
+    if (m.rejectedIndex <= pr.match) return;
     if (pr.state === 'probe' && m.rejectedIndex !== pr.next - 1) return;
     let next = m.conflictIndex;
     if (m.conflictTerm > 0) {

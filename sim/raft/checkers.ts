@@ -1,8 +1,12 @@
 // sim/raft/checkers.ts — Raft's safety invariants, checked against every node as the run goes.
 //
-// Owns: election safety (one leader per term), log matching, leader completeness,
-// state-machine safety (one value per applied index, across nodes and lifetimes), apply order,
-// commit index never decreasing within a process lifetime, and no acknowledged write lost.
+// Owns: election safety (one leader per term), vote safety (a server grants at most one
+// candidate per term, across its crashes), log matching, leader completeness, state-machine
+// safety (one value per applied index, across nodes and lifetimes), apply order, commit index
+// never decreasing within a process lifetime, and no acknowledged write lost. With membership
+// changes, quorums are per configuration: a leader must have been granted votes by a majority
+// of the peer set it holds when it wins, and an entry a leader commits must then be held by a
+// majority of the leader's peer set (ground truth: the servers' own logs, not the leader's view).
 // Must never: influence the run (read-only observers); throw (violations are collected).
 import type { RaftEffect, RaftNode } from '../../core/raft/node.ts';
 
@@ -30,6 +34,12 @@ export class RaftChecker {
   readonly acked = new Map<number, string>();
   private lifetimes = new Map<string, Lifetime>();
   leaderTerms: { term: number; id: string; atMs: number }[] = [];
+  /** `${term}/${voter}` → the candidate it granted (a non-pre vote) in that term. */
+  private votes = new Map<string, string>();
+  /** Every server's current node (crashed ones included: all log writes are synced, so the
+   *  in-memory log of a dead process is what its disk holds). Set by the cluster. */
+  allNodes: (() => [string, RaftNode][]) | null = null;
+  private leaderCommit = new Map<string, number>();
 
   private fail(invariant: string, detail: string, atMs: number): void {
     if (this.violations.length < 20) this.violations.push({ invariant, detail, atMs });
@@ -44,7 +54,10 @@ export class RaftChecker {
     const lt = this.lifetimes.get(id) ?? { lastCommit: -1, lastApplied: -1 };
     this.lifetimes.set(id, lt);
     for (const e of effects) {
-      if (e.kind === 'restoreSnapshot') {
+      if (e.kind === 'send') {
+        const m = e.msg as { t?: string; granted?: boolean; pre?: boolean; term?: number };
+        if (m.t === 'raft.voteResp' && m.granted && !m.pre) this.noteVote(nowMs, id, m.term!, e.to);
+      } else if (e.kind === 'restoreSnapshot') {
         lt.lastApplied = e.index;
       } else if (e.kind === 'apply') {
         if (lt.lastApplied >= 0 && e.index <= lt.lastApplied) {
@@ -64,6 +77,7 @@ export class RaftChecker {
         this.leaders.set(e.term, id);
         this.leaderTerms.push({ term: e.term, id, atMs: nowMs });
         this.checkLeaderCompleteness(nowMs, id, node);
+        this.checkElectionQuorum(nowMs, id, node, e.term);
       } else if (e.kind === 'proposeResult' && e.ok && e.index !== undefined) {
         const c = this.committed.get(e.index);
         const ent = node.entryAt(e.index);
@@ -84,6 +98,53 @@ export class RaftChecker {
       } else if (!prev) this.committed.set(i, { term: ent.term, data: v, seenInTerm: node.term });
     }
     lt.lastCommit = Math.max(lt.lastCommit, commit);
+    if (node.state === 'Leader') this.checkCommitQuorum(nowMs, id, node);
+  }
+
+  /** Figure 2: votedFor is durable, so a server votes for at most one candidate per term. */
+  private noteVote(nowMs: number, voter: string, term: number, candidate: string): void {
+    const key = `${term}/${voter}`;
+    const prev = this.votes.get(key);
+    if (prev !== undefined && prev !== candidate) {
+      this.fail('vote safety', `${voter} granted its term-${term} vote to ${prev} and to ${candidate}`, nowMs);
+    } else this.votes.set(key, candidate);
+  }
+
+  /** A leader was granted votes by a majority of the peer set it holds when it wins. Votes
+   *  seen sent are an upper bound of the votes it received, so this can only under-report. */
+  private checkElectionQuorum(nowMs: number, id: string, node: RaftNode, term: number): void {
+    const peers = node.peers;
+    if (peers.length === 0) return;
+    let n = 0;
+    for (const p of peers) if (p === id || this.votes.get(`${term}/${p}`) === id) n++;
+    if (n < Math.floor(peers.length / 2) + 1) {
+      this.fail('election quorum', `${id} leads term ${term} with ${n} vote(s) from its ${peers.length}-server peer set [${peers.join(', ')}]`, nowMs);
+    }
+  }
+
+  /** When a leader's commit index moves, a majority of its peer set holds the entry there. */
+  private checkCommitQuorum(nowMs: number, id: string, node: RaftNode): void {
+    const commit = node.commitIndex;
+    const key = `${node.term}/${id}`;
+    const before = this.leaderCommit.get(key);
+    this.leaderCommit.set(key, commit);
+    // The commit index a server brings into its leadership was learnt as a follower.
+    if (before === undefined || commit <= before || !this.allNodes) return;
+    const term = node.termAt(commit);
+    if (term === null) return;
+    const byId = new Map(this.allNodes());
+    const peers = node.peers;
+    if (peers.length === 0) return;
+    let holders = 0;
+    const lacking: string[] = [];
+    for (const p of peers) {
+      const n = p === id ? node : byId.get(p);
+      if (n && (commit < n.firstLogIndex ? n.commitIndex >= commit : n.termAt(commit) === term)) holders++;
+      else lacking.push(`${p} (last ${n?.lastIndex ?? '?'}/t${n?.lastTerm ?? '?'})`);
+    }
+    if (holders < Math.floor(peers.length / 2) + 1) {
+      this.fail('commit quorum', `${id} (term ${node.term}) committed index ${commit} (t${term}) held by only ${holders} of its ${peers.length}-server peer set; lacking: ${lacking.join(', ')}`, nowMs);
+    }
   }
 
   private checkLeaderCompleteness(nowMs: number, id: string, node: RaftNode): void {

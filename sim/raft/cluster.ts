@@ -4,6 +4,8 @@
 // messages through the wire codec), a tiny FSM per process (a rolling digest of applied
 // commands, snapshotted on request), the proposal workload, and wiring every step into the
 // RaftChecker.
+// Adversaries (adversary.ts) watch every step through `stepHooks` and act like the world
+// would: crashes, partitions, dropped sends of a process that dies mid-step, timers that fire.
 // Must never: reach into a node to change its state; everything goes through inputs.
 import { Host, type WireCodec } from '../../core/runtime/host.ts';
 import { wireCodec } from '../../core/codec/index.ts';
@@ -59,6 +61,9 @@ export class RaftCluster {
   elections = 0;
   /** Called when a proposal is answered (closed-loop clients in the bench). */
   onResult: ((p: Proposal) => void) | null = null;
+  /** Observers that may rewrite a step's effects (only by dropping sends: the process died
+   *  before the network write) and act on the world. Called in order after every step. */
+  readonly stepHooks: StepHook[] = [];
 
   constructor(readonly opts: ClusterOptions) {
     this.world = new SimWorld({ seed: opts.seed, traceEnabled: opts.traceEnabled ?? false, defaultLink: opts.link });
@@ -70,6 +75,7 @@ export class RaftCluster {
     }
     const peers = JSON.stringify(this.servers.map((s) => s.id));
     for (const s of this.servers) this.world.host(s.ip).disk.writeText(`${DATA_DIR}/raft/peers.json`, peers);
+    this.checker.allNodes = () => this.servers.filter((s) => s.node !== null).map((s) => [s.id, s.node!] as [string, RaftNode]);
   }
 
   get ids(): string[] {
@@ -111,6 +117,7 @@ export class RaftCluster {
       step: (nowMs: number, input: RaftInput): RaftEffect[] => {
         let eff = node.step(nowMs, input);
         eff = this.maybeCrashMidStep(s, input, eff);
+        for (const h of this.stepHooks) eff = h(s.id, node, input, eff, nowMs);
         this.checker.afterStep(nowMs, s.id, node, eff);
         for (const e of eff) {
           if (e.kind === 'stateChange') {
@@ -147,15 +154,40 @@ export class RaftCluster {
     return a!.kind === 'beforeSend' ? eff.filter((e) => e.kind !== 'send') : eff;
   }
 
-  /** Crash a host as soon as the current event finishes; restart it downMs later. */
-  crashNow(ip: string, downMs: number): void {
+  /** Crash a host as soon as the current event finishes; restart it downMs later (null: stay
+   *  down until restartNow or the heal). */
+  crashNow(ip: string, downMs: number | null): void {
     const w = this.world;
     w.schedule(w.nowMs(), `fault crash ${ip}`, () => {
+      if (w.host(ip).processes().length === 0) return;
       w.host(ip).crash();
-      w.schedule(w.nowMs() + downMs, `fault restart ${ip}`, () => {
-        if (w.host(ip).processes().length === 0) w.host(ip).restart();
-      });
+      if (downMs !== null) w.schedule(w.nowMs() + downMs, `fault restart ${ip}`, () => this.restartNow(ip));
     });
+  }
+
+  restartNow(ip: string): void {
+    if (this.world.host(ip).processes().length === 0) this.world.host(ip).restart();
+  }
+
+  /** Deliver an input to a live server's node at the current virtual time (as its own event,
+   *  never from inside another server's step). */
+  deliverSoon(id: string, input: RaftInput, label: string): void {
+    const w = this.world;
+    w.schedule(w.nowMs(), label, () => {
+      const s = this.server(id);
+      if (s.host?.running && w.host(s.ip).processes().length > 0) s.host.deliver(input);
+    });
+  }
+
+  /** An operator's single-server membership change, sent to whoever leads (tracked like a
+   *  proposal so liveness waits for its answer). */
+  changePeers(op: 'addPeer' | 'removePeer', addr: string): void {
+    const l = this.leader();
+    if (!l) return;
+    const s = this.server(l[0]);
+    const reqId = this.nextReq++;
+    this.proposals.set(reqId, { reqId, data: `${op}:${addr}`, server: s.id, lifetime: s.lifetime, sentMs: this.world.nowMs(), doneMs: null, ok: null });
+    s.host!.deliver({ kind: op, addr, reqId });
   }
 
   private onEffect(s: Server, e: RaftEffect): boolean {
@@ -243,6 +275,8 @@ export class RaftCluster {
     return out;
   }
 }
+
+export type StepHook = (id: string, node: RaftNode, input: RaftInput, effects: RaftEffect[], nowMs: number) => RaftEffect[];
 
 function digest(prev: string, data: string): string {
   let h = 2166136261;

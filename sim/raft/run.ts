@@ -1,13 +1,16 @@
 // sim/raft/run.ts — run one Raft scenario end to end and report what the checkers found.
 //
-// Owns: the run's phases — chaos (faults + workload), heal (partitions lifted, links reset,
-// crashed servers restarted), liveness (a leader within a bound, every pending proposal
-// resolved, a fresh write committed), final safety checks.
+// Owns: the run's phases — chaos (faults, adversaries, membership changes + workload), heal
+// (partitions lifted, links reset, crashed servers restarted, adversaries disarmed, every
+// server added back to the peer set), liveness (a leader within a bound holding every server
+// in its peer set, every pending proposal resolved, a fresh write committed), final safety
+// checks.
 // Must never: decide pass/fail by timing of the host machine; only virtual time exists here.
 import { makeRng } from '../../core/rng.ts';
 import { bugsFromName, type BugName } from '../../core/raft/node.ts';
 import { DEFAULT_LINK } from '../world.ts';
 import { RaftCluster } from './cluster.ts';
+import { Figure8Adversary, SplitVoteAdversary, type Adversary } from './adversary.ts';
 import type { Violation } from './checkers.ts';
 import { randomScenario, serverIps, type Scenario } from './schedule.ts';
 
@@ -20,6 +23,10 @@ export interface RunResult {
   elections: number;
   /** Virtual ms from heal until a leader with every pending proposal resolved. */
   recoveryMs: number | null;
+  /** What each adversary got to (completed / gave up in which phase). */
+  adversaries: string[];
+  /** Membership changes the leader accepted and committed during the run. */
+  peerChanges: number;
   traceHash: string;
 }
 
@@ -36,6 +43,7 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
   const ips = serverIps(scenario.servers);
   const touchedLinks = new Set<string>();
   const world = [];
+  const adversaries: Adversary[] = [];
   for (const f of scenario.faults) {
     if (f.kind === 'crashLeader') {
       w.schedule(f.atMs, 'fault crashLeader', () => {
@@ -54,6 +62,16 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
         w.net.isolate(c.server(l[0]).ip);
         w.schedule(w.nowMs() + f.forMs, 'fault heal', () => w.net.heal());
       });
+    } else if (f.kind === 'figure8') {
+      const a = new Figure8Adversary(c, { phaseMs: f.phaseMs });
+      adversaries.push(a);
+      w.schedule(f.atMs, 'fault figure8', () => a.fire());
+    } else if (f.kind === 'splitVote') {
+      const a = new SplitVoteAdversary(c, { downMs: f.downMs, windowMs: f.windowMs, rounds: f.rounds });
+      adversaries.push(a);
+      w.schedule(f.atMs, 'fault splitVote', () => a.fire());
+    } else if (f.kind === 'removePeer' || f.kind === 'addPeer' || f.kind === 'leave') {
+      w.schedule(f.atMs, `fault ${f.kind}`, () => changeMembership(c, f.kind));
     } else if (f.kind === 'crashAfterVote' || f.kind === 'crashLeaderBeforeSend') {
       w.schedule(f.atMs, `fault arm ${f.kind}`, () => c.armed.push({ kind: f.kind === 'crashAfterVote' ? 'afterVote' : 'beforeSend', downMs: f.downMs }));
     } else {
@@ -71,8 +89,13 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
   };
   w.schedule(checkEvery, 'check.logMatching', periodic);
 
-  w.runUntil(scenario.chaosMs);
+  // A violation ends the run: what follows a broken invariant only muddies the report (and a
+  // planted bug can leave the cluster in states no correct Raft reaches).
+  const broken = (): boolean => c.checker.violations.length > 0;
+  let recoveryMs: number | null = null;
+  if (w.runUntilTrue(broken, scenario.chaosMs - w.nowMs())) return result();
   c.armed.length = 0;
+  for (const a of adversaries) a.disarm();
 
   // Heal: lift partitions, reset links, bring every server back.
   const healAt = w.nowMs();
@@ -83,8 +106,21 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
   }
   for (const ip of ips) if (w.host(ip).processes().length === 0) w.host(ip).restart();
 
-  let recoveryMs: number | null = null;
-  const settled = (): boolean => c.leader() !== null && c.live().length === scenario.servers && c.pendingOnLive().length === 0;
+  // Servers removed (or left) during the chaos are added back, one at a time, by the leader.
+  const missing = (): string[] => {
+    const l = c.leader();
+    return l ? c.ids.filter((id) => !l[1].peers.includes(id)) : c.ids;
+  };
+  const readd = (): void => {
+    if (w.nowMs() > healAt + LIVENESS_BOUND_MS) return;
+    const m = missing();
+    const pending = [...c.proposals.values()].some((p) => p.doneMs === null && p.data.startsWith('addPeer:'));
+    if (m.length > 0 && c.leader() && !pending) c.changePeers('addPeer', m[0]!);
+    w.schedule(w.nowMs() + 100, 'heal.readd', readd);
+  };
+  w.schedule(w.nowMs() + 100, 'heal.readd', readd);
+  const settled = (): boolean =>
+    c.leader() !== null && c.live().length === scenario.servers && missing().length === 0 && c.pendingOnLive().length === 0;
   if (w.runUntilTrue(settled, LIVENESS_BOUND_MS)) {
     recoveryMs = w.nowMs() - healAt;
     // A fresh write must commit through the healed cluster (retried while leadership settles).
@@ -106,6 +142,7 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
       detail: l
         ? `${pend.length} proposal(s) unresolved ${LIVENESS_BOUND_MS} ms after heal (first: req ${pend[0]?.reqId} on ${pend[0]?.server})`
         : `no leader ${LIVENESS_BOUND_MS} ms after heal`,
+      ...(l && missing().length ? { detail: `leader ${l[0]} still lacks ${missing().join(', ')} in its peer set ${LIVENESS_BOUND_MS} ms after heal` } : {}),
       atMs: w.nowMs(),
     });
   }
@@ -116,20 +153,59 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
   const l = c.leader();
   if (l) c.checker.checkAckedKept(now, l[0], l[1]);
 
-  let acked = 0;
-  for (const p of c.proposals.values()) if (p.ok) acked++;
-  return {
-    seed,
-    scenario,
-    violations: c.checker.violations,
-    proposals: c.proposals.size,
-    acked,
-    elections: c.elections,
-    recoveryMs,
-    traceHash: opts.trace ? w.traceHash() : '',
-  };
+  return result();
+
+  function result(): RunResult {
+    let acked = 0;
+    let peerChanges = 0;
+    for (const p of c.proposals.values()) {
+      if (p.ok) acked++;
+      if (p.ok && p.data.includes('Peer:') && p.index !== undefined) peerChanges++;
+    }
+    return {
+      seed,
+      scenario,
+      violations: c.checker.violations,
+      proposals: c.proposals.size,
+      acked,
+      elections: c.elections,
+      recoveryMs,
+      adversaries: adversaries.map((a) => a.outcome),
+      peerChanges,
+      traceHash: opts.trace ? w.traceHash() : '',
+    };
+  }
 }
 
 export function runSeed(seed: string, opts: { bug?: BugName; trace?: boolean } = {}): RunResult {
   return runScenario(seed, scenarioForSeed(seed), opts);
+}
+
+/**
+ * A membership change picked when it fires. The peer set never drops below two voters: with
+ * one voter left and no -bootstrap (EnableSingleNode), a restart of that voter could never
+ * elect anyone again (Consul's "no known peers"), which is a configuration error, not a bug.
+ */
+function changeMembership(c: RaftCluster, kind: 'removePeer' | 'addPeer' | 'leave'): void {
+  const w = c.world;
+  const l = c.leader();
+  if (kind === 'addPeer') {
+    if (!l) return;
+    const out = c.ids.filter((id) => !l[1].peers.includes(id));
+    if (out.length) c.changePeers('addPeer', out[w.rng.int(out.length)]!);
+    return;
+  }
+  if (!l || l[1].peers.length < 3) return;
+  const [lid, lnode] = l;
+  if (kind === 'removePeer') {
+    const others = lnode.peers.filter((p) => p !== lid);
+    c.changePeers('removePeer', others[w.rng.int(others.length)]!);
+    return;
+  }
+  // leave: the leader itself, or a follower that the leader then removes (Consul's leader
+  // does this when it sees the member leave).
+  const voters = lnode.peers.filter((p) => c.live().some(([id]) => id === p));
+  const who = voters[w.rng.int(voters.length)]!;
+  c.deliverSoon(who, { kind: 'leave' }, `fault leave ${who}`);
+  if (who !== lid) w.schedule(w.nowMs() + 20, `fault remove left ${who}`, () => c.changePeers('removePeer', who));
 }

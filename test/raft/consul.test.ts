@@ -19,6 +19,26 @@ function twoServers(): MiniNet {
   return net;
 }
 
+describe('"no known peers" is logged at most once per second per node', () => {
+  it('repeats only after a second, and at once after the peer set changes', () => {
+    const net = twoServers();
+    const count = (id: string): number => logs(net.fire(id, 'raft.election')).filter((l) => l === ABORT).length;
+    const seen: number[] = [];
+    for (const t of [0, 300, 650, 999, 1000, 1400, 2100]) {
+      net.now = t;
+      seen.push(count(N1));
+    }
+    // Election timeouts every 300–600 ms would log 2–3×/s; hashicorp/raft logs ~once per 1–2 s.
+    expect(seen).toEqual([1, 0, 0, 0, 1, 0, 1]);
+    // Another node keeps its own clock.
+    expect(count(N2)).toBe(1);
+    // A peer-set change (here: leave, which clears it) shows the line again straight away.
+    net.step(N1, { kind: 'leave' });
+    net.now = 2200;
+    expect(count(N1)).toBe(1);
+  });
+});
+
 describe('walkthrough', () => {
   it('step 1: servers without peers never campaign; bootstrap then elects n2 with Tally 2', () => {
     const net = twoServers();

@@ -138,8 +138,9 @@ describe('§5.2 leader election', () => {
       const n = new RaftNode(cfg(A), { peers: ALL, rng: makeRng(`r${i}`) });
       const t = n.step(0, { kind: 'start' }).find((e) => e.kind === 'timer')!;
       const at = (t as { atMs: number }).atMs;
-      expect(at).toBeGreaterThanOrEqual(300);
-      expect(at).toBeLessThan(600);
+      const T = n.config.electionTimeoutMs;
+      expect(at).toBeGreaterThanOrEqual(T);
+      expect(at).toBeLessThan(2 * T);
       seen.add(at);
     }
     expect(seen.size).toBeGreaterThan(20);

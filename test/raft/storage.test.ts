@@ -124,13 +124,17 @@ describe('consul info raft stats', () => {
     });
   });
 
-  it('num_peers excludes self; last_contact is 0 on the leader and a Go duration on followers', () => {
+  it("num_peers excludes self; last_contact is 'never' until a leader was heard, 0 on a leader that had, a Go duration on followers", () => {
     const net = new MiniNet([A, B]);
     net.startAll();
     net.now = 1000;
     net.elect(A);
-    expect(net.node(A).stats(1000)).toMatchObject({ state: 'Leader', num_peers: '1', last_contact: '0', term: '1' });
+    // hashicorp/raft: the walkthrough's freshly elected leader never heard one, so 'never'.
+    expect(net.node(A).stats(1000)).toMatchObject({ state: 'Leader', num_peers: '1', last_contact: 'never', term: '1' });
     expect(net.node(B).stats(1008.475242).last_contact).toBe('8.475242ms');
+    net.now = 2000;
+    net.elect(B);
+    expect(net.node(B).stats(2000)).toMatchObject({ state: 'Leader', last_contact: '0', term: '2' });
   });
 
   it('formats durations like Go', () => {
