@@ -210,6 +210,8 @@ export type RaftInput =
   /** Step once when the host has started: arms timers, replays a restored snapshot, repairs a torn log. */
   | { kind: 'start' }
   | { kind: 'propose'; reqId: number; data: Uint8Array }
+  /** Several proposals at once: one log write and one sync for all of them (group commit). */
+  | { kind: 'proposeBatch'; items: { reqId: number; data: Uint8Array }[] }
   | { kind: 'read'; reqId: number; mode: 'lease' | 'readIndex' }
   /** Single-server changes, one at a time, on the leader. reqId (optional) gets a proposeResult. */
   | { kind: 'addPeer'; addr: string; reqId?: number }

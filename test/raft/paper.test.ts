@@ -171,7 +171,7 @@ describe('§5.3 log replication', () => {
     expect(net.applied.get(B)!.map((a) => a.data)).toEqual(['x=1']);
   });
 
-  it('the leader persists its own entry before sending it, and a follower persists before acknowledging', () => {
+  it('the leader writes its new entries in the same batch as it sends them (followers persist in parallel, thesis §10.2.1), and a follower persists before acknowledging', () => {
     const net = new MiniNet(ALL);
     net.startAll();
     net.elect(A);
@@ -179,12 +179,29 @@ describe('§5.3 log replication', () => {
     const p = eff.findIndex((e) => e.kind === 'persist' && e.path === 'raft/log.bin' && e.sync);
     const s = eff.findIndex((e) => e.kind === 'send');
     expect(p).toBeGreaterThanOrEqual(0);
-    expect(p).toBeLessThan(s);
+    expect(s).toBeGreaterThanOrEqual(0);
+    // Nothing acknowledges the entry to a client before the leader's own write.
+    const ack = eff.findIndex((e) => e.kind === 'proposeResult' || e.kind === 'apply');
+    if (ack >= 0) expect(p).toBeLessThan(ack);
     const msg = sends(eff).find((x) => x.to === B)!.msg;
     const f = recv(net.node(B), 1, A, msg);
     const fp = f.findIndex((e) => e.kind === 'persist' && e.path === 'raft/log.bin' && e.sync);
     const fs = f.findIndex((e) => e.kind === 'send');
     expect(fp).toBeLessThan(fs);
+  });
+
+  it('proposals in one batch share one log write and one sync (group commit)', () => {
+    const net = new MiniNet(ALL);
+    net.startAll();
+    net.elect(A);
+    const eff = net.node(A).step(10, {
+      kind: 'proposeBatch',
+      items: [1, 2, 3].map((reqId) => ({ reqId, data: new TextEncoder().encode(`v${reqId}`) })),
+    });
+    const writes = eff.filter((e) => e.kind === 'persist' && e.path === 'raft/log.bin');
+    expect(writes).toHaveLength(1);
+    const appends = sends(eff).filter((x) => x.to === B);
+    expect(appends.flatMap((x) => (x.msg as { entries: unknown[] }).entries)).toHaveLength(3);
   });
 
   it('"If a follower does not find an entry in its log with the same index and term, then it refuses the new entries" (with conflict hints)', () => {

@@ -47,7 +47,7 @@ describe('log lines → timeline facts', () => {
 
 describe('walkthrough bootstrap in the TUI', () => {
   it('two -bootstrap-expect 2 servers: no leader until join, then the winner shows as Leader with term 1', async () => {
-    const world = new SimWorld({ seed: 11 });
+    const world = new SimWorld({ seed: 13 });
     world.addHost('10.10.105.71', 'n1');
     world.addHost('10.10.126.101', 'n2');
     const common = ['-server', '-bootstrap-expect', '2', '-data-dir', '/tmp/consul', '-dc=dc1'];
@@ -90,7 +90,7 @@ describe('walkthrough bootstrap in the TUI', () => {
     expect(lines[col - 1]!.slice(at)).toContain(leader.addr);
     expect(frame).toContain(`${follower.name}: no known peers, not electing`.slice(0, 10));
     expect(frame).toContain(`${leader.name}: wins election t1 (tally 2)`);
-    expect(frame).toMatch(/seed 11 · t=\d+\.\d{3}s · trace [0-9a-f]{16}/);
+    expect(frame).toMatch(/seed 13 · t=\d+\.\d{3}s · trace [0-9a-f]{16}/);
   });
 
   it('same seed, same trace hash through the observer', () => {
