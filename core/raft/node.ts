@@ -392,6 +392,16 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
     this.out.push({ kind: 'timer', name: TIMER_ELECTION, atMs: nowMs + t + this.rng.int(t) });
   }
 
+  /** The newest peer set recorded in the log (or the snapshot), null when none is. */
+  private lastLoggedPeers(): string[] | null {
+    for (let i = this.log.lastIndex; i >= this.log.firstIndex && i > this.log.snapshotIndex; i--) {
+      const e = this.log.entry(i);
+      if (e && e.type === 'peers') return normalizePeers(JSON.parse(dec.decode(e.data)) as string[]);
+    }
+    const base = this.configHistory[0];
+    return base && base.index > 0 ? base.peers : null;
+  }
+
   private setPeers(peers: string[], index: number): void {
     this.peerSet = normalizePeers(peers);
     this.noPeersWarnedAtMs = null;
@@ -557,6 +567,15 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
     this.quorumCheckAtMs = nowMs + this.config.electionTimeoutMs;
     // The no-op lets the leader commit (and so learn the commit index) in its own term.
     this.appendLocal({ index: this.log.lastIndex + 1, term: this.currentTerm, type: 'noop', data: new Uint8Array(0) });
+    // A peer set that came from peers.json (bootstrap, or the manual recovery of the
+    // walkthrough) is not in the log yet: write it there, so followers that were not
+    // restarted learn it too (otherwise a recovered follower keeps believing it is alone).
+    const logged = this.lastLoggedPeers();
+    if (logged === null || logged.join(',') !== this.peerSet.join(',')) {
+      const index = this.log.lastIndex + 1;
+      this.appendLocal({ index, term: this.currentTerm, type: 'peers', data: enc.encode(JSON.stringify(this.peerSet)) });
+      this.pendingConfigIndex = index;
+    }
     this.broadcastAppend(nowMs);
     this.maybeCommit(nowMs);
     this.out.push({ kind: 'timer', name: TIMER_HEARTBEAT, atMs: nowMs + this.config.heartbeatIntervalMs });

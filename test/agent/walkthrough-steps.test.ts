@@ -169,3 +169,30 @@ describe('agent behaviours around the walkthrough', () => {
     expect(world.host(N2).disk.readText('/tmp/consul/raft/peers.json')).toBe('null');
   });
 });
+
+describe('peers.json recovery', () => {
+  it('a follower that was not restarted learns the recovered peer set from the new leader', () => {
+    const world = walkthroughWorld(42);
+    const n1 = spawnAgent(world, N1, serverArgs('n1', N1));
+    const n2 = spawnAgent(world, N2, serverArgs('n2', N2));
+    world.runFor(3_000);
+    http(world, N1, 'PUT', `http://127.0.0.1:8500/v1/agent/join/${N2}`);
+    world.runFor(5_000);
+    const leaderIp = leaderOf(n1) === `${N1}:8300` ? N1 : N2;
+    const otherIp = leaderIp === N1 ? N2 : N1;
+    const other = leaderIp === N1 ? n2 : n1;
+    const name = leaderIp === N1 ? 'n1' : 'n2';
+    http(world, leaderIp, 'PUT', 'http://127.0.0.1:8500/v1/agent/leave');
+    world.runFor(10_000);
+    expect(other.agent!.agent.raft!.peers).toEqual([`${otherIp}:8300`]);
+    const peers = JSON.stringify([`${N2}:8300`, `${N1}:8300`]);
+    world.host(N1).disk.writeText('/tmp/consul/raft/peers.json', peers);
+    world.host(N2).disk.writeText('/tmp/consul/raft/peers.json', peers);
+    const back = spawnAgent(world, leaderIp, serverArgs(name, leaderIp, ['-rejoin']));
+    world.runFor(10_000);
+    expect(leaderOf(other)).not.toBeNull();
+    expect([...other.agent!.agent.raft!.peers].sort()).toEqual([`${N1}:8300`, `${N2}:8300`]);
+    expect(other.agent!.agent.stats().raft!.num_peers).toBe('1');
+    expect(back.agent!.agent.stats().raft!.num_peers).toBe('1');
+  });
+});
