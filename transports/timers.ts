@@ -14,7 +14,12 @@ const MAX_DELAY_MS = 2_147_483_647;
 interface Armed {
   atMs: number;
   fire: () => void;
-  timeout: NodeJS.Timeout;
+  timeout: NodeJS.Timeout | NodeJS.Immediate;
+}
+
+function clear(t: NodeJS.Timeout | NodeJS.Immediate): void {
+  if (typeof (t as NodeJS.Timeout).refresh === 'function') clearTimeout(t as NodeJS.Timeout);
+  else clearImmediate(t as NodeJS.Immediate);
 }
 
 export class RealTimers implements TimerPort {
@@ -39,18 +44,21 @@ export class RealTimers implements TimerPort {
   cancel(handle: number): void {
     const entry = this.armed.get(handle);
     if (!entry) return;
-    clearTimeout(entry.timeout);
+    clear(entry.timeout);
     this.armed.delete(handle);
   }
 
   cancelAll(): void {
-    for (const entry of this.armed.values()) clearTimeout(entry.timeout);
+    for (const entry of this.armed.values()) clear(entry.timeout);
     this.armed.clear();
   }
 
-  private schedule(handle: number, atMs: number): NodeJS.Timeout {
-    // Even a deadline already passed goes through setTimeout, so `fire` never runs inside set().
+  private schedule(handle: number, atMs: number): NodeJS.Timeout | NodeJS.Immediate {
+    // A deadline already due runs on setImmediate: never inside set(), but without
+    // setTimeout's 1 ms floor, and still after the I/O callbacks of this loop turn — which is
+    // what lets the agent batch every proposal that arrived in one turn into one fsync.
     const delay = Math.min(MAX_DELAY_MS, Math.max(0, Math.ceil(atMs - this.clock.nowMs())));
+    if (delay === 0) return setImmediate(() => this.wake(handle));
     return setTimeout(() => this.wake(handle), delay);
   }
 
