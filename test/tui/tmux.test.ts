@@ -36,7 +36,8 @@ describe('muster tui in tmux', () => {
     const cmd = `node --import tsx cli/tui/run.ts --seed 7 --servers 3 --clients 1 --speed 2; echo "EXIT=$?"; sleep 60`;
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', '-c', process.cwd(), cmd);
     socketPath = tmux('display-message', '-p', '-t', SESSION, '#{socket_path}').trim();
-    let s = await waitScreen((x) => x.includes('Leader t1') && x.includes('wins election t1'), 'an elected leader');
+    // Generous first wait: tsx compiles the TUI on first start, slow on a loaded 2-core machine.
+    let s = await waitScreen((x) => x.includes('Leader t1') && x.includes('wins election t1'), 'an elected leader', 90_000);
     expect(s).toContain('Muster TUI │ 3 servers, 1 client │ ▶ running ×2');
     expect(s).toMatch(/seed 7 · t=\d+\.\d{3}s · trace [0-9a-f]{16}/);
     expect(s.trimEnd().split('\n').length).toBeLessThanOrEqual(30);
