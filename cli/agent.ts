@@ -15,6 +15,7 @@ import { makeRng } from '../core/rng.ts';
 import { createRealPorts } from '../transports/ports.ts';
 import { startHttpServer, type RunningHttpServer } from '../transports/http-server.ts';
 import { startDnsServer, type DnsServer } from '../transports/dns-server.ts';
+import { forwardDnsUdp } from '../transports/dns-forward.ts';
 import { checkUiDir, serveUi } from '../transports/ui-static.ts';
 
 interface Closable {
@@ -96,6 +97,7 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
   const ui = cfg.ui || cfg.uiDir ? serveUi({ uiDir: cfg.uiDir || undefined }) : null;
   const servers: Closable[] = [];
   const binding: Promise<unknown>[] = [];
+  let serversClosed = false;
   const serve: ServePort = {
     http(bindIp, port, onRequest) {
       const p = startHttpServer({
@@ -118,6 +120,18 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
       }).then((s: DnsServer) => servers.push(s));
       binding.push(p);
     },
+    dnsForward(server, bytes, timeoutMs, done) {
+      // An upstream answer that arrives after shutdown has no socket left to go out on.
+      forwardDnsUdp(
+        server,
+        bytes,
+        timeoutMs,
+        (reply) => {
+          if (!serversClosed) done(reply);
+        },
+        ip,
+      );
+    },
   };
 
   let resolveExit!: (code: number) => void;
@@ -133,6 +147,7 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
   });
 
   const shutdown = async (): Promise<void> => {
+    serversClosed = true;
     await Promise.allSettled(servers.map((s) => s.close()));
     await ports.close();
   };

@@ -19,6 +19,7 @@ import { connect, listen, unlisten, type Conn, type ConnOwner } from './tcp.ts';
 import { httpRequest, serveHttp, stopHttp } from './http.ts';
 import { makeProbes } from './probes.ts';
 import { makeServePort } from './serve.ts';
+import { makeSimCrypto } from './crypto.ts';
 import type { Signal, SimConn, SimHost, SimProcess, SimProcessContext } from './types.ts';
 
 const SIGNAL_NUMBER: Record<Signal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -115,6 +116,7 @@ export class SimProcessImpl implements SimProcess, ConnOwner {
         },
       },
       serve: makeServePort(net, this, hi, { udp: (p) => self.udpPorts.push(p), tcp: (p) => self.tcpPorts.push(p) }),
+      crypto: makeSimCrypto(hostState.ip, pid),
     };
     this.ctx = {
       pid,

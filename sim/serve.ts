@@ -9,12 +9,15 @@
 // Binding to 127.0.0.x makes the server reachable only from its own host, as in Consul's
 // default client_addr; the host's own ip or 0.0.0.0 makes it reachable from everywhere.
 // DNS over the virtual stream carries one message per chunk (no 2-byte length prefix).
+// dnsForward (recursors) is a virtual `dig` from the agent's host; its answer is dropped if
+// the agent's process died while waiting.
 import type { HttpRequest, HttpResponse } from '../core/http/types.ts';
 import type { ServePort } from '../core/runtime/ports.ts';
 import type { NetCore } from './net-core.ts';
 import { bindDatagram, sendDatagram } from './datagrams.ts';
 import { serveWire } from './http.ts';
 import { listen, type Conn, type ConnOwner } from './tcp.ts';
+import { dnsQuery } from './dns-client.ts';
 
 function decodeComponent(s: string): string {
   const plus = s.replace(/\+/g, ' ');
@@ -98,6 +101,12 @@ export function makeServePort(
         host,
       );
       track.tcp(port);
+    },
+    dnsForward(server, bytes, timeoutMs, done) {
+      if (!owner.alive) return;
+      dnsQuery(net, host, server, bytes, 'udp', timeoutMs, (reply) => {
+        if (owner.alive) done(reply);
+      });
     },
   };
 }

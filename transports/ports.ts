@@ -1,6 +1,6 @@
 // transports/ports.ts — the real world's Ports, composed for one agent process.
 //
-// Owns: wiring RealClock, RealTimers, RealNetwork, RealDisk, RealProbes and RealLog into the
+// Owns: wiring RealClock, RealTimers, RealNetwork, RealDisk, RealProbes, RealLog and RealCrypto into the
 // `Ports` the host loop runs on, checking up front that the bind ip belongs to this
 // machine, and shutting everything down.
 // Must never: hide a startup error behind a later crash — a bad ip fails here, clearly.
@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import type { LogLevel } from '../core/machine.ts';
 import type { Ports } from '../core/runtime/ports.ts';
 import { RealClock } from './clock.ts';
+import { RealCrypto } from './crypto.ts';
 import { RealDisk } from './disk.ts';
 import { explainErrno } from './errors.ts';
 import { RealLog } from './log.ts';
@@ -39,6 +40,7 @@ export interface RealPorts extends Ports {
   disk: RealDisk;
   probes: RealProbes;
   log: RealLog;
+  crypto: RealCrypto;
   /** Wait until every port bound so far is listening; rejects with a one-line BindError. */
   ready(): Promise<void>;
   /** Cancel all timers and close all sockets, waiting until listeners are released. */
@@ -63,6 +65,7 @@ export async function createRealPorts(options: RealPortsOptions): Promise<RealPo
     disk,
     probes,
     log,
+    crypto: new RealCrypto(),
     ready: () => net.ready(),
     close: async () => {
       timers.cancelAll();

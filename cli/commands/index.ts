@@ -11,6 +11,7 @@ import { run as catalog } from './catalog.ts';
 import { run as forceLeave } from './force-leave.ts';
 import { run as info } from './info.ts';
 import { run as join } from './join.ts';
+import { run as keygen } from './keygen.ts';
 import { run as kv } from './kv.ts';
 import { run as leave } from './leave.ts';
 import { run as members } from './members.ts';
@@ -27,6 +28,7 @@ export const commands: Record<string, Command> = {
   'force-leave': forceLeave,
   info,
   join,
+  keygen,
   kv,
   leave,
   members,

@@ -31,7 +31,8 @@ import { agentOwnedCheck, toLocalCheck, type Definitions } from './checks.ts';
 import type { ServiceDefinition } from './definitions.ts';
 export type { Definitions } from './checks.ts';
 import { isRpcMessage, type AgentRpcMessage, type AgentRpcRequest } from './wire.ts';
-import { answerQuery } from '../dns/answer.ts';
+import { resolveQuery, type DnsOutcome } from '../dns/answer.ts';
+import { SEAL_OVERHEAD_BYTES } from '../runtime/ports.ts';
 import { makeDnsConfig, type DnsConfig } from '../dns/config.ts';
 import { DnsAnswerCache } from '../dns/cache.ts';
 import { handleHttp } from '../http/handler.ts';
@@ -66,6 +67,8 @@ export interface AgentDeps {
   logEpochMs?: number;
   /** Test-only planted bugs, off by default, so the cluster fuzzer's checkers can be shown to fail. */
   bugs?: AgentBugs;
+  /** Which gossip pools the host seals (keyring in use); sizes datagrams and `consul info`'s `encrypted`. */
+  gossipEncrypted?: { lan: boolean; wan: boolean };
 }
 
 export interface AgentBugs {
@@ -90,6 +93,8 @@ export type AgentEffect =
   | BaseEffect<unknown>
   | { kind: 'httpResponse'; reqId: number; res: HttpResponse }
   | { kind: 'dnsResponse'; reqId: number; bytes: Uint8Array | null }
+  /** Ask `recursors` in order (each for up to timeoutMs); relay the first reply, else SERVFAIL. */
+  | { kind: 'dnsForward'; reqId: number; recursors: string[]; request: Uint8Array; timeoutMs: number }
   | { kind: 'probe'; checkId: string; gen: number; spec: CheckSpec }
   | { kind: 'exit'; code: number };
 
@@ -123,6 +128,7 @@ export class Agent {
   private readonly parked = new Map<number, ParkedRead>();
   private readonly pendingApply = new Map<number, (r: RpcResponse) => void>();
   private readonly applyResults = new Map<number, RpcResponse>();
+  private proposalQueue: { reqId: number; data: Uint8Array }[] = [];
   private readonly pendingPropose = new Map<number, (r: RpcResponse) => void>();
   private readonly pendingReads = new Map<number, () => void>();
   private readonly checkGen = new Map<string, number>();
@@ -140,7 +146,12 @@ export class Agent {
   private readonly serverAddr: string;
   private readonly bugs: AgentBugs;
   private readonly dnsConfig: DnsConfig;
+  /** For queries a client forwarded by RPC: the client recursed itself if it could. */
+  private readonly dnsRpcConfig: DnsConfig;
   private readonly dnsCache = new DnsAnswerCache();
+  /** A client's stand-in catalog: only used to tell names outside the domain from the rest. */
+  private emptyView: CatalogFSM | null = null;
+  private readonly gossipEncrypted: { lan: boolean; wan: boolean };
 
   constructor(deps: AgentDeps) {
     const cfg = deps.config;
@@ -152,7 +163,11 @@ export class Agent {
     this.bugs = deps.bugs ?? {};
     this.local = new LocalState(CHECK_UPDATE_INTERVAL_MS);
     this.serverAddr = `${cfg.advertiseAddr}:${cfg.ports.server}`;
-    this.dnsConfig = makeDnsConfig({ domain: cfg.domain });
+    this.dnsConfig = makeDnsConfig({ domain: cfg.domain, recursors: cfg.recursors });
+    this.dnsRpcConfig = cfg.recursors.length > 0 ? { ...this.dnsConfig, recursors: [] } : this.dnsConfig;
+    this.gossipEncrypted = deps.gossipEncrypted ?? { lan: false, wan: false };
+    // Sealing adds SEAL_OVERHEAD_BYTES to every datagram; gossip packs that much less (memberlist's encryptOverhead).
+    const sealedBudget = { udpBufferSize: 1400 - SEAL_OVERHEAD_BYTES };
 
     const lanTags: Record<string, string> = {
       role: cfg.server ? 'consul' : 'node',
@@ -174,6 +189,7 @@ export class Agent {
         port: cfg.ports.serfLan,
         tags: lanTags,
         profile: 'lan',
+        ...(this.gossipEncrypted.lan ? sealedBudget : {}),
         rejoin: cfg.rejoinAfterLeave,
         snapshotPath: 'serf/local.snapshot',
       },
@@ -188,6 +204,7 @@ export class Agent {
           port: cfg.ports.serfWan,
           tags: { ...lanTags },
           profile: 'wan',
+          ...(this.gossipEncrypted.wan ? sealedBudget : {}),
           rejoin: cfg.rejoinAfterLeave,
           snapshotPath: 'serf/remote.snapshot',
         },
@@ -595,6 +612,9 @@ export class Agent {
       case 'retryJoin':
         this.joinLan([...this.cfg.startJoin, ...this.cfg.retryJoin], (n, e) => this.onStartJoin(n, e));
         return;
+      case 'propose':
+        this.flushProposals();
+        return;
       case 'leaveRaft':
         this.finishRaftLeave(true);
         return;
@@ -834,6 +854,11 @@ export class Agent {
     });
   }
 
+  /**
+   * Queue a catalog command for Raft. Proposals that arrive before the 'propose' timer fires
+   * (the same virtual instant in sim; the same event-loop turn in real mode) go to Raft as one
+   * batch: one log write and one fsync for all of them.
+   */
   private propose(cmd: Command, reply: (r: RpcResponse) => void): void {
     if (!this.raft) {
       reply({ ok: false, error: ERR_NO_LEADER });
@@ -841,7 +866,14 @@ export class Agent {
     }
     const reqId = this.id();
     this.pendingPropose.set(reqId, reply);
-    this.stepRaft({ kind: 'propose', reqId, data: encodeMessage(cmd) });
+    if (this.proposalQueue.length === 0) this.timer('propose', this.now);
+    this.proposalQueue.push({ reqId, data: encodeMessage(cmd) });
+  }
+
+  private flushProposals(): void {
+    const items = this.proposalQueue;
+    this.proposalQueue = [];
+    if (items.length > 0) this.stepRaft({ kind: 'proposeBatch', items });
   }
 
   private failPendingWrites(reason: string): void {
@@ -1307,28 +1339,55 @@ export class Agent {
 
   // ------------------------------------------------------------------ DNS
 
-  private answerDnsLocally(bytes: Uint8Array, transport: 'udp' | 'tcp'): Uint8Array | null {
-    if (!this.fsm) return null;
-    return answerQuery(bytes, {
-      view: this.fsm,
-      config: this.dnsConfig,
+  private resolveDns(bytes: Uint8Array, transport: 'udp' | 'tcp', view: CatalogFSM, config: DnsConfig, withLogs: boolean): DnsOutcome {
+    return resolveQuery(bytes, {
+      view,
+      config,
       rng: this.rng,
       transport,
       datacenter: this.cfg.datacenter,
       nodeName: this.cfg.nodeName,
       nowMs: this.now,
-      cache: this.dnsCache,
-      onLog: (line) => this.log(line.level, line.source, line.text),
+      cache: withLogs ? this.dnsCache : undefined,
+      onLog: withLogs ? (line) => this.log(line.level, line.source, line.text) : undefined,
     });
+  }
+
+  /** A query a client forwarded by RPC; names outside the domain are refused, not recursed again. */
+  private answerDnsLocally(bytes: Uint8Array, transport: 'udp' | 'tcp'): Uint8Array | null {
+    if (!this.fsm) return null;
+    const outcome = this.resolveDns(bytes, transport, this.fsm, this.dnsRpcConfig, true);
+    return outcome.kind === 'reply' ? outcome.bytes : null;
+  }
+
+  private emitDnsOutcome(reqId: number, outcome: DnsOutcome): void {
+    if (outcome.kind === 'forward') {
+      this.out.push({ kind: 'dnsForward', reqId, recursors: outcome.recursors, request: outcome.request, timeoutMs: this.cfg.recursorTimeoutMs });
+    } else this.out.push({ kind: 'dnsResponse', reqId, bytes: outcome.kind === 'reply' ? outcome.bytes : null });
   }
 
   private onDns(reqId: number, bytes: Uint8Array, transport: 'udp' | 'tcp'): void {
     if (this.fsm) {
-      this.out.push({ kind: 'dnsResponse', reqId, bytes: this.answerDnsLocally(bytes, transport) });
+      this.emitDnsOutcome(reqId, this.resolveDns(bytes, transport, this.fsm, this.dnsConfig, true));
       return;
     }
+    // A client recurses itself (its own recursors), and asks a server only about the domain.
+    const recursion = this.dnsConfig.recursors.length > 0;
+    if (recursion) {
+      this.emptyView ??= new CatalogFSM();
+      const outcome = this.resolveDns(bytes, transport, this.emptyView, this.dnsConfig, false);
+      if (outcome.kind === 'forward') {
+        this.emitDnsOutcome(reqId, outcome);
+        return;
+      }
+    }
     this.rpc({ type: 'dns', bytes, transport }, (r) => {
-      const answer = r.ok ? (r.value as Uint8Array | null) : null;
+      let answer = r.ok ? (r.value as Uint8Array | null) : null;
+      // The server answered without recursors; "recursion available" is this agent's to say.
+      if (answer && recursion && answer.length >= 12 && (answer[2]! & 0x80) !== 0) {
+        answer = answer.slice();
+        answer[3]! |= 0x80;
+      }
       this.out.push({ kind: 'dnsResponse', reqId, bytes: answer });
     });
   }
@@ -1439,8 +1498,8 @@ export class Agent {
       local: this.local,
       raft: this.raft,
       raftStats: this.raft ? this.raft.stats(this.now) : null,
-      lan: this.lan.stats(),
-      wan: this.wan ? this.wan.stats() : null,
+      lan: { ...this.lan.stats(), encrypted: String(this.gossipEncrypted.lan) },
+      wan: this.wan ? { ...this.wan.stats(), encrypted: String(this.gossipEncrypted.wan) } : null,
       isLeader: this.isLeader,
       knownServers: this.lan.members().filter((m) => this.isServerMember(m) && m.status === 'alive').length,
       runtime: this.runtime,

@@ -5,6 +5,7 @@
 // hands their text to core/agent/definitions.ts.
 //
 import { parseGoDuration } from '../http/duration.ts';
+import { fromBase64 } from '../catalog/base64.ts';
 
 // Flags accept one or two dashes and both `-flag value` and `-flag=value`, like Go's flag
 // package. Boolean flags take no value (`-server`) or an explicit `-server=true|false`.
@@ -33,7 +34,13 @@ export interface AgentConfig {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERR';
   domain: string;
   ports: { dns: number; http: number; https: number; rpc: number; serfLan: number; serfWan: number; server: number };
+  /** Gossip key as given (base64), '' = none. Used only while no keyring exists in the data dir
+   *  (core/agent/keyring.ts); validated at parse time. */
   encrypt: string;
+  /** Upstream DNS servers ('ip:port', port 53 when not given) for names outside the domain. */
+  recursors: string[];
+  /** How long one recursor may take before the next is tried (Consul's recursor_timeout, 2s). */
+  recursorTimeoutMs: number;
   dev: boolean;
   /** SIGINT ⇒ graceful leave (Consul 0.5 default: true for every agent). */
   leaveOnInterrupt: boolean;
@@ -80,6 +87,8 @@ Options:
   -retry-interval=30s      Time to wait between join attempts.
   -log-level=info          Log level of the agent.
   -node=hostname           Name of this node. Must be unique in the cluster
+  -recursor=1.2.3.4        Address of an upstream DNS server.
+                           Can be specified multiple times.
   -rejoin                  Ignores a previous leave and attempts to rejoin the cluster.
   -server                  Switches agent to server mode.
   -ui                      Enables the built-in static web UI server
@@ -111,6 +120,7 @@ const FLAGS: Record<string, { kind: FlagKind; key: string }> = {
   'dns-port': { kind: 'int', key: 'dns' },
   'http-port': { kind: 'int', key: 'http' },
   encrypt: { kind: 'string', key: 'encrypt' },
+  recursor: { kind: 'list', key: 'recursors' },
   dev: { kind: 'bool', key: 'dev' },
   domain: { kind: 'string', key: 'domain' },
 };
@@ -147,6 +157,8 @@ export function defaultAgentConfig(hostName: string): AgentConfig {
     domain: 'consul.',
     ports: { dns: 8600, http: 8500, https: -1, rpc: 8400, serfLan: 8301, serfWan: 8302, server: 8300 },
     encrypt: '',
+    recursors: [],
+    recursorTimeoutMs: 2_000,
     dev: false,
     leaveOnInterrupt: true,
     leaveOnTerminate: false,
@@ -233,6 +245,38 @@ export function parseAgentArgs(args: string[], hostName: string): AgentConfig {
     throw new UsageError(`Datacenter must be alpha-numeric with underscores and hypens only, got '${cfg.datacenter}'`);
   }
   if (!cfg.domain.endsWith('.')) cfg.domain += '.';
+  if (cfg.encrypt !== '') decodeGossipKey(cfg.encrypt);
+  cfg.recursors = cfg.recursors.map(normalizeRecursor);
   if (!cfg.advertiseAddr) cfg.advertiseAddr = cfg.bindAddr;
   return cfg;
+}
+
+/** Decode a gossip key (Consul's -encrypt / keyring entry): base64 of 16, 24 or 32 bytes. */
+export function decodeGossipKey(text: string): Uint8Array {
+  let key: Uint8Array;
+  try {
+    key = fromBase64(text.trim());
+  } catch (err) {
+    throw new UsageError(
+      `Invalid encryption key: ${(err as Error).message}; the key must be base64 of 16 bytes (generate one with 'muster keygen')`,
+    );
+  }
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
+    throw new UsageError(
+      `Invalid encryption key: it decodes to ${key.length} bytes; key size must be 16, 24 or 32 bytes (generate one with 'muster keygen')`,
+    );
+  }
+  return key;
+}
+
+/** 'ip' or 'ip:port' → 'ip:port' (port 53 by default), or a UsageError saying what is wrong. */
+export function normalizeRecursor(addr: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::(\d{1,5}))?$/.exec(addr.trim());
+  const bad = (why: string): UsageError =>
+    new UsageError(`Invalid recursor address '${addr}': ${why}; use an IPv4 address with an optional port, e.g. -recursor=8.8.8.8 or -recursor=127.0.0.1:5353`);
+  if (!m) throw bad('not ip or ip:port');
+  for (let i = 1; i <= 4; i++) if (Number(m[i]) > 255) throw bad(`octet ${m[i]} is over 255`);
+  const port = m[5] === undefined ? 53 : Number(m[5]);
+  if (port < 1 || port > 65535) throw bad(`port ${port} is not 1-65535`);
+  return `${m[1]}.${m[2]}.${m[3]}.${m[4]}:${port}`;
 }

@@ -3,7 +3,8 @@
 // Owns: everything between argv and a running Agent inside a Host: parsing flags, reading
 // -config-dir / -config-file definitions through the disk port, printing Consul's banner,
 // binding the gossip/RPC ports and the client-facing HTTP and DNS servers, and carrying out
-// the agent's own effects (HTTP/DNS replies, probes, exit).
+// the agent's own effects (HTTP/DNS replies, DNS recursion, probes, exit), and the gossip
+// keyrings (-encrypt) that decide which ports the host seals.
 // Must never: depend on which world it runs in. sim/ and transports/ both call this with
 // their Ports; that is what makes the walkthrough replay the same code as a real agent.
 import type { Ports } from '../runtime/ports.ts';
@@ -15,6 +16,9 @@ import { Agent, type AgentBugs, type AgentEffect, type AgentInput, type Definiti
 import type { RuntimeFacts } from './stats.ts';
 import { loadDefinitions } from './load-definitions.ts';
 import type { RaftConfig } from '../raft/types.ts';
+import { KeyringError, setupKeyrings, type KeyringSetup } from './keyring.ts';
+import { forwardToRecursors } from './recursor.ts';
+import type { HostEncryption } from '../runtime/host.ts';
 
 export interface AgentProcessOptions {
   ports: Ports;
@@ -37,7 +41,8 @@ export interface AgentProcess {
   signal(sig: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void;
 }
 
-export function bannerLines(cfg: AgentConfig): string[] {
+/** `gossipEncrypted`: a keyring is in use (it may exist without -encrypt). */
+export function bannerLines(cfg: AgentConfig, gossipEncrypted = cfg.encrypt !== ''): string[] {
   const lines: string[] = [];
   if (cfg.bootstrapExpect > 0) lines.push(`==> WARNING: Expect Mode enabled, expecting ${cfg.bootstrapExpect} servers`);
   if (cfg.bootstrap && cfg.server) lines.push('==> WARNING: Bootstrap mode enabled! Do not enable unless necessary');
@@ -52,7 +57,7 @@ export function bannerLines(cfg: AgentConfig): string[] {
     `       Client Addr: ${cfg.clientAddr} (HTTP: ${cfg.ports.http}, HTTPS: ${cfg.ports.https}, DNS: ${cfg.ports.dns}, RPC: ${cfg.ports.rpc})`,
   );
   lines.push(`      Cluster Addr: ${cfg.advertiseAddr} (LAN: ${cfg.ports.serfLan}, WAN: ${cfg.ports.serfWan})`);
-  lines.push(`    Gossip encrypt: ${cfg.encrypt !== ''}, RPC-TLS: false, TLS-Incoming: false`);
+  lines.push(`    Gossip encrypt: ${gossipEncrypted}, RPC-TLS: false, TLS-Incoming: false`);
   lines.push('             Atlas: <disabled>');
   lines.push('');
   lines.push('==> Log data will now stream in as it occurs:');
@@ -100,6 +105,21 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
   }
 
   const dataDir = cfg.dataDir.replace(/\/+$/, '');
+  let keyrings: KeyringSetup;
+  try {
+    keyrings = setupKeyrings(cfg.encrypt, cfg.server, (p) => ports.disk.read(`${dataDir}/${p}`));
+    if ((keyrings.lan.keys.length > 0 || keyrings.wan.keys.length > 0) && !ports.crypto) {
+      throw new KeyringError('gossip encryption is not available in this world (no crypto port)');
+    }
+    for (const w of keyrings.writes) ports.disk.writeAtomic(`${dataDir}/${w.path}`, w.data, true);
+  } catch (err) {
+    if (!(err instanceof KeyringError)) throw err;
+    opts.stdout(`==> Error starting agent: Failed to configure keyring: ${err.message}`);
+    opts.exit(1);
+    return null;
+  }
+  for (const line of keyrings.warnings) opts.stdout(line);
+  const gossipEncrypted = { lan: keyrings.lan.keys.length > 0, wan: keyrings.wan.keys.length > 0 };
   let agent: Agent;
   try {
     agent = new Agent({
@@ -114,6 +134,7 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
       raftOverrides: opts.raftOverrides,
       logEpochMs: opts.logEpochMs,
       bugs: opts.bugs,
+      gossipEncrypted,
     });
   } catch (err) {
     opts.stdout(`==> Error starting agent: ${(err as Error).message}`);
@@ -130,11 +151,16 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
   const pendingHttp = new Map<number, (res: import('../http/types.ts').HttpResponse) => void>();
   const pendingDns = new Map<number, (bytes: Uint8Array | null) => void>();
   let exited = false;
+  // Each pool seals only among its own port (LAN 8301 ↔ 8301, WAN 8302 ↔ 8302); Raft/RPC stays plain.
+  const encrypt: HostEncryption[] = [];
+  if (gossipEncrypted.lan) encrypt.push({ ports: [cfg.ports.serfLan], key: keyrings.lan.keys[0]!, keys: keyrings.lan.keys });
+  if (cfg.server && gossipEncrypted.wan) encrypt.push({ ports: [cfg.ports.serfWan], key: keyrings.wan.keys[0]!, keys: keyrings.wan.keys });
   const host: Host<unknown, AgentEffect> = new Host<unknown, AgentEffect>({
     ports,
     dataDir,
     listen: { udp, tcp },
     codec: wireCodec,
+    encrypt: encrypt.length > 0 ? encrypt : undefined,
     extraEffect: (e) => {
       switch (e.kind) {
         case 'httpResponse': {
@@ -147,6 +173,20 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
           const r = pendingDns.get(e.reqId);
           pendingDns.delete(e.reqId);
           r?.(e.bytes);
+          return true;
+        }
+        case 'dnsForward': {
+          const { reqId } = e;
+          forwardToRecursors(
+            ports.serve,
+            e,
+            (level, text) => host.log(level, 'dns', text),
+            (reply) => {
+              const r = pendingDns.get(reqId);
+              pendingDns.delete(reqId);
+              r?.(reply);
+            },
+          );
           return true;
         }
         case 'probe': {
@@ -170,7 +210,7 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
     },
   });
 
-  for (const line of bannerLines(cfg)) opts.stdout(line);
+  for (const line of bannerLines(cfg, gossipEncrypted.lan)) opts.stdout(line);
   try {
     host.start(agent);
     let nextReq = 1;

@@ -5,6 +5,12 @@
 // named timers, decoded receives, stream failures turned back into `unreachable` inputs.
 // Must never: interpret protocol content, or call the machine re-entrantly. Inputs that
 // arrive while effects are being carried out are queued and stepped afterwards, in order.
+//
+// Encryption (optional, Consul's -encrypt): a message between two ports of one entry's
+// `ports` (the local port it leaves from or arrives on, and the peer's port in its address)
+// is sealed after encoding and opened before decoding. Messages with one end elsewhere (an RPC reply
+// from :8300 to a client's :8301) stay plain, as Consul's RPC is not covered by the gossip key.
+// The datagram limit applies to the sealed size; the machine budgets for SEAL_OVERHEAD_BYTES.
 import type { BaseEffect, LogLevel, ReceiveInput, TimerInput, UnreachableInput, Via } from '../machine.ts';
 import type { Ports } from './ports.ts';
 
@@ -30,6 +36,19 @@ export interface HostOptions<M, Out extends { kind: string }> {
   maxDatagramBytes?: number;
   /** Carries out machine-specific effects (probes, HTTP replies …). Return true if handled. */
   extraEffect?: (effect: Out, host: Host<M, Out>) => boolean;
+  /** Seal/open messages between the ports of an entry with its key (needs `ports.crypto`).
+   *  Several entries = several pools with their own keys (LAN and WAN keyrings). */
+  encrypt?: HostEncryption | HostEncryption[];
+}
+
+export interface HostEncryption {
+  ports: number[];
+  /** Primary key: every outgoing message is sealed with it. */
+  key: Uint8Array;
+  /** Every installed key tried when opening (default [key]); Consul's keyring may hold several. */
+  keys?: Uint8Array[];
+  /** Log source of decrypt failures (default 'memberlist', whose lines Consul prints). */
+  logSource?: string;
 }
 
 const DEFAULT_MAX_DATAGRAM_BYTES = 1400;
@@ -41,7 +60,32 @@ export class Host<M, Out extends { kind: string }> {
   private stopped = false;
   private machine: HostMachine<any, Out> | null = null;
 
-  constructor(readonly opts: HostOptions<M, Out>) {}
+  /** Local port → the encryption entry covering it. */
+  private readonly sealing = new Map<number, HostEncryption>();
+
+  constructor(readonly opts: HostOptions<M, Out>) {
+    const list = opts.encrypt === undefined ? [] : Array.isArray(opts.encrypt) ? opts.encrypt : [opts.encrypt];
+    if (list.length > 0 && !opts.ports.crypto) {
+      throw new Error('gossip encryption is configured but this world has no crypto port (Ports.crypto)');
+    }
+    for (const enc of list) {
+      for (const k of [enc.key, ...(enc.keys ?? [])]) {
+        if (![16, 24, 32].includes(k.length)) throw new Error(`gossip encryption key is ${k.length} bytes; it must be 16, 24 or 32`);
+      }
+      for (const p of enc.ports) {
+        if (this.sealing.has(p)) throw new Error(`port ${p} is in two encryption entries; give each port one key set`);
+        this.sealing.set(p, enc);
+      }
+    }
+  }
+
+  /** The entry sealing traffic between local port `port` and `peer` ('ip:port'), or null. */
+  private sealedBy(port: number, peer: string): HostEncryption | null {
+    const enc = this.sealing.get(port);
+    if (!enc) return null;
+    const peerPort = Number(peer.slice(peer.lastIndexOf(':') + 1));
+    return enc.ports.includes(peerPort) ? enc : null;
+  }
 
   get ports(): Ports {
     return this.opts.ports;
@@ -102,8 +146,20 @@ export class Host<M, Out extends { kind: string }> {
     return `${this.opts.dataDir}/${rel}`;
   }
 
-  private onBytes(port: number, via: Via, from: string, bytes: Uint8Array): void {
+  private onBytes(port: number, via: Via, from: string, raw: Uint8Array): void {
     if (this.stopped) return;
+    let bytes = raw;
+    const enc = this.sealedBy(port, from);
+    if (enc) {
+      const opened = this.open(enc, raw);
+      if (!opened) {
+        const src = enc.logSource ?? 'memberlist';
+        const what = via === 'udp' ? 'Decrypt packet failed' : 'failed to receive';
+        this.log('ERR', src, `${what}: No installed keys could decrypt the message from=${from}`);
+        return;
+      }
+      bytes = opened;
+    }
     const decoded = this.opts.codec.decode(bytes);
     if (!decoded.ok) {
       this.log('WARN', 'host', `dropping malformed ${via} message from ${from}: ${decoded.error.code}: ${decoded.error.message}`);
@@ -111,6 +167,15 @@ export class Host<M, Out extends { kind: string }> {
     }
     const input: ReceiveInput<M> = { kind: 'receive', from, port, via, msg: decoded.msg };
     this.deliver(input);
+  }
+
+  private open(enc: HostEncryption, sealed: Uint8Array): Uint8Array | null {
+    const crypto = this.opts.ports.crypto!;
+    for (const k of enc.keys && enc.keys.length > 0 ? enc.keys : [enc.key]) {
+      const plain = crypto.open(k, sealed);
+      if (plain) return plain;
+    }
+    return null;
   }
 
   private carryOut(e: Out): void {
@@ -147,7 +212,9 @@ export class Host<M, Out extends { kind: string }> {
         ports.disk.remove(this.path(effect.path));
         return;
       case 'send': {
-        const bytes = this.opts.codec.encode(effect.msg);
+        const encoded = this.opts.codec.encode(effect.msg);
+        const enc = this.sealedBy(effect.fromPort, effect.to);
+        const bytes = enc ? ports.crypto!.seal(enc.key, encoded) : encoded;
         if (effect.via === 'udp') {
           const max = this.opts.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
           if (bytes.length > max) {

@@ -88,6 +88,25 @@ export interface ServePort {
     port: number,
     onQuery: (bytes: Uint8Array, transport: 'udp' | 'tcp', respond: (bytes: Uint8Array | null) => void) => void,
   ): void;
+  /** One DNS query to an upstream `server` ('ip:port') by UDP from this host (recursors).
+   *  `done` gets the first reply, or null on timeout / unreachable; it is called exactly once,
+   *  later, from the world's loop. Absent ⇒ the world cannot recurse (the agent answers SERVFAIL). */
+  dnsForward?(server: string, bytes: Uint8Array, timeoutMs: number, done: (reply: Uint8Array | null) => void): void;
+}
+
+/** Bytes `CryptoPort.seal` adds to a plaintext: 1 version byte, a 12-byte nonce, a 16-byte tag. */
+export const SEAL_OVERHEAD_BYTES = 29;
+/** First byte of every sealed message (memberlist's encryption version 1 layout). */
+export const SEAL_VERSION = 1;
+
+/** Authenticated encryption for gossip (Consul's -encrypt): AES-GCM with the key's size
+ *  (16, 24 or 32 bytes ⇒ AES-128/192/256). The nonce is the implementation's business: real
+ *  mode draws it from the OS, the simulator derives it deterministically. */
+export interface CryptoPort {
+  /** [SEAL_VERSION][nonce 12][ciphertext][tag 16]: exactly SEAL_OVERHEAD_BYTES longer than plaintext. */
+  seal(key: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The plaintext, or null when `sealed` is not a message sealed with `key` (wrong key, plaintext, tampered). */
+  open(key: Uint8Array, sealed: Uint8Array): Uint8Array | null;
 }
 
 export interface Ports {
@@ -99,4 +118,6 @@ export interface Ports {
   log: LogPort;
   /** Present for processes that run an agent's client-facing servers. */
   serve?: ServePort;
+  /** Present where gossip may be encrypted (both worlds provide it). */
+  crypto?: CryptoPort;
 }
