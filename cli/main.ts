@@ -15,7 +15,7 @@ Main job:
 
 Agent and cluster (Consul-compatible; talk to an agent's HTTP API, -http-addr / CONSUL_HTTP_ADDR):
     agent                  Run a real agent (server or client)
-    members, info, join, leave, force-leave, reload, version, monitor
+    members, info, join, leave, force-leave, reload, version, monitor, keygen
     kv, catalog, operator, watch
     discover NAME          Resolve a service by DNS (SRV, then A), like the walkthrough's client
 
