@@ -45,6 +45,7 @@ export interface SerfPushState {
   ltime: number;
   /** [name, statusLTime] pairs. */
   status: [string, number][];
+  /** Members whose statusLTime is a leave still in force (leaving or left); the rest are joins. */
   left: string[];
   eventLTime: number;
   queryLTime: number;

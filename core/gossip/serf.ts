@@ -22,7 +22,12 @@ export type { GossipEffect, GossipInput, Member, MemberStatus } from './types.ts
 
 interface MemberState {
   member: Member;
+  /** Lamport time of the newest intent seen for this member… */
   statusLTime: number;
+  /** …and which kind it was. A join can be newer than the leave that made a member 'left'
+   *  (memberlist has not seen it alive again yet); pairing that status with the join's time
+   *  would forge a leave intent that outranks the join, so push-pull reports this instead. */
+  statusIntent: 'join' | 'leave';
   /** When it failed or left (for reconnect and reaping). */
   leaveTimeMs: number;
 }
@@ -249,6 +254,9 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     }
     this.state = 'leaving';
     const msg: LeaveIntentMsg = { t: 'gossip.leaveIntent', ltime: this.clock.increment(), node: this.cfg.name };
+    // Make the leave's time durable before the intent goes out, so a restart (even a crash that
+    // loses unsynced writes) stamps its rejoin later than this leave and the join supersedes it.
+    this.snapshotClock(true);
     if (this.handleLeaveIntent(msg)) this.queueIntent(msg);
     const anyAlive = this.ml.anyAlive();
     if (anyAlive) this.ml.gossip();
@@ -351,10 +359,11 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
   notifyJoin(n: NodeState): void {
     let m = this.memberMap.get(n.name);
     if (!m) {
-      m = { member: memberFromNode(n, 'alive'), statusLTime: 0, leaveTimeMs: 0 };
+      m = { member: memberFromNode(n, 'alive'), statusLTime: 0, statusIntent: 'join', leaveTimeMs: 0 };
       const intent = this.recentIntents.get(n.name);
       if (intent) {
         m.statusLTime = intent.ltime;
+        m.statusIntent = intent.type;
         if (intent.type === 'leave') m.member.status = 'leaving';
         this.recentIntents.delete(n.name);
       }
@@ -409,10 +418,18 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     return this.intents.getBroadcasts(overheadBytes, limitBytes, this.memberMap.size);
   }
 
+  /** serf LocalState, except that `left` names the members whose newest intent is a leave
+   *  still in force (leaving or left), so every status time travels with its own intent kind:
+   *  a left member that has since announced a join is sent as a join, and a pending leave
+   *  reaches nodes that missed its broadcast (and the member itself, which then refutes it). */
   localState(_join: boolean): SerfPushState {
     const status: [string, number][] = [];
-    for (const m of this.memberMap.values()) status.push([m.member.name, m.statusLTime]);
-    return { ltime: this.clock.time, status, left: [...this.leftMembers], eventLTime: this.eventClock.time, queryLTime: this.queryClock.time };
+    const left: string[] = [];
+    for (const m of this.memberMap.values()) {
+      status.push([m.member.name, m.statusLTime]);
+      if (m.statusIntent === 'leave' && (m.member.status === 'leaving' || m.member.status === 'left')) left.push(m.member.name);
+    }
+    return { ltime: this.clock.time, status, left, eventLTime: this.eventClock.time, queryLTime: this.queryClock.time };
   }
 
   mergeRemoteState(s: SerfPushState, _join: boolean): void {
@@ -452,6 +469,7 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     if (!m) return this.recordIntent(msg.node, 'join', msg.ltime);
     if (msg.ltime <= m.statusLTime) return false;
     m.statusLTime = msg.ltime;
+    m.statusIntent = 'join';
     if (m.member.status === 'leaving') m.member.status = 'alive';
     return true;
   }
@@ -460,20 +478,24 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     this.clock.witness(msg.ltime);
     const m = this.memberMap.get(msg.node);
     if (!m) return this.recordIntent(msg.node, 'leave', msg.ltime);
-    if (msg.ltime <= m.statusLTime) return false;
-    // Someone says we are leaving while we are not: refute with a newer join intent.
+    // Someone says we are leaving while we are not: refute with a newer join intent (the
+    // witness above put our clock past msg.ltime). A tie is refuted too: Lamport times are not
+    // unique across nodes (a force-leave), and only a strictly newer join supersedes a leave.
     if (msg.node === this.cfg.name && this.state === 'alive') {
-      this.broadcastJoin(this.clock.time);
+      if (msg.ltime >= m.statusLTime) this.broadcastJoin(this.clock.time);
       return false;
     }
+    if (msg.ltime <= m.statusLTime) return false;
     switch (m.member.status) {
       case 'alive':
         m.member.status = 'leaving';
         m.statusLTime = msg.ltime;
+        m.statusIntent = 'leave';
         return true;
       case 'failed':
         m.member.status = 'left';
         m.statusLTime = msg.ltime;
+        m.statusIntent = 'leave';
         this.failedMembers = without(this.failedMembers, msg.node);
         this.leftMembers.push(msg.node);
         this.log('INFO', `EventMemberLeave: ${m.member.name} ${m.member.addr}`);
@@ -507,9 +529,13 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
 
   private maybeSnapshotClock(): void {
     if (this.clock.time === this.snapClockWritten || this.now - this.snapClockAtMs < SNAPSHOT_CLOCK_INTERVAL_MS) return;
+    this.snapshotClock(false);
+  }
+
+  private snapshotClock(sync: boolean): void {
     this.snapClockWritten = this.clock.time;
     this.snapClockAtMs = this.now;
-    this.appendSnapshot(snapshotLine.clock(this.clock.time), false);
+    this.appendSnapshot(snapshotLine.clock(this.clock.time), sync);
   }
 
   private appendSnapshot(text: string, sync: boolean): void {
