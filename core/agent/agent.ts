@@ -47,6 +47,8 @@ export const BUILD_TAG = '0.5.2:muster01';
 const AE_INTERVAL_MS = 60_000;
 const AE_RETRY_MS = 15_000;
 const RECONCILE_INTERVAL_MS = 60_000;
+/** Re-check soon after asking Raft for a peer change (it may have refused: one at a time). */
+const PEER_RECHECK_MS = 2_000;
 const RPC_TIMEOUT_SLACK_MS = 10_000;
 const CHECK_UPDATE_INTERVAL_MS = 5 * 60_000;
 /** Consul's check reaper period and the floor of deregister_critical_service_after. */
@@ -791,7 +793,12 @@ export class Agent {
       }
       if (this.isServerMember(m)) {
         const addr = this.memberServerAddr(m);
-        if (!this.raft.peers.includes(addr)) this.stepRaft({ kind: 'addPeer', addr });
+        if (!this.raft.peers.includes(addr)) {
+          this.stepRaft({ kind: 'addPeer', addr });
+          // Raft takes one change at a time and refuses while one is uncommitted: look again
+          // soon rather than at the next full reconcile a minute away.
+          this.timer('reconcile', this.now + PEER_RECHECK_MS);
+        }
       }
     } else if (m.status === 'failed') {
       if (!serf || serf.Status !== 'critical') {
@@ -805,7 +812,10 @@ export class Agent {
       }
       if (this.isServerMember(m)) {
         const addr = this.memberServerAddr(m);
-        if (addr !== this.serverAddr && this.raft.peers.includes(addr)) this.stepRaft({ kind: 'removePeer', addr });
+        if (addr !== this.serverAddr && this.raft.peers.includes(addr)) {
+          this.stepRaft({ kind: 'removePeer', addr });
+          this.timer('reconcile', this.now + PEER_RECHECK_MS);
+        }
       }
     }
   }
