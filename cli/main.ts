@@ -69,6 +69,7 @@ async function loadScenario(args: string[]): Promise<number> {
 }
 
 async function loadTui(args: string[]): Promise<number> {
+  (await import('./tui/tty.ts')).interactiveTerminal();
   const { tuiCommand } = await import('./tui/index.tsx');
   return tuiCommand(args);
 }
