@@ -98,7 +98,9 @@ export type AgentEffect =
   /** Ask `recursors` in order (each for up to timeoutMs); relay the first reply, else SERVFAIL. */
   | { kind: 'dnsForward'; reqId: number; recursors: string[]; request: Uint8Array; timeoutMs: number }
   | { kind: 'probe'; checkId: string; gen: number; spec: CheckSpec }
-  | { kind: 'exit'; code: number };
+  | { kind: 'exit'; code: number }
+  /** Re-read the service/check definitions from disk and step 'reload' (HTTP /v1/agent/reload). */
+  | { kind: 'reloadConfig' };
 
 interface ParkedRead {
   id: number;
@@ -1582,7 +1584,9 @@ export class Agent {
         reply({ ok: true });
         return;
       case 'reload':
+        // The process layer re-reads -config-dir/-config-file (as for SIGHUP) and steps 'reload'.
         this.log('INFO', 'agent', 'Reloading configuration...');
+        this.out.push({ kind: 'reloadConfig' });
         reply({ ok: true });
         return;
       case 'serviceDeregister': {
@@ -1611,7 +1615,7 @@ export class Agent {
         const id = o.id as string;
         const c = this.local.checks.get(id);
         if (!c || c.ttlMs <= 0) {
-          reply({ ok: false, status: 500, error: c ? `CheckID "${id}" does not have associated TTL` : `CheckID "${id}" does not have associated TTL` });
+          reply({ ok: false, status: 500, error: `CheckID "${id}" does not have associated TTL` });
           return;
         }
         this.setCheckStatus(id, o.status as HealthStatus, String(o.output ?? ''));

@@ -204,11 +204,25 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
             });
           }
           return true;
+        case 'reloadConfig':
+          reloadDefinitions();
+          return true;
         default:
           return false;
       }
     },
   });
+  /** Re-read the definitions (SIGHUP, /v1/agent/reload); a bad file is logged, the old ones stay. */
+  const reloadDefinitions = (): boolean => {
+    try {
+      const defs = loadDefinitions(ports.disk, cfg.configDirs, cfg.configFiles);
+      host.deliver({ kind: 'reload', definitions: defs } satisfies AgentInput);
+      return true;
+    } catch (err) {
+      host.log('ERR', 'agent', `Failed to reload configs: ${(err as Error).message}`);
+      return false;
+    }
+  };
 
   for (const line of bannerLines(cfg, gossipEncrypted.lan)) opts.stdout(line);
   try {
@@ -240,13 +254,8 @@ export function startAgentProcess(opts: AgentProcessOptions): AgentProcess | nul
     config: cfg,
     signal: (sig) => {
       if (sig === 'SIGHUP') {
-        try {
-          const defs = loadDefinitions(ports.disk, cfg.configDirs, cfg.configFiles);
-          host.deliver({ kind: 'signal', sig } satisfies AgentInput);
-          host.deliver({ kind: 'reload', definitions: defs } satisfies AgentInput);
-        } catch (err) {
-          host.log('ERR', 'agent', `Failed to reload configs: ${(err as Error).message}`);
-        }
+        host.deliver({ kind: 'signal', sig } satisfies AgentInput);
+        reloadDefinitions();
         return;
       }
       host.deliver({ kind: 'signal', sig } satisfies AgentInput);

@@ -196,3 +196,20 @@ describe('peers.json recovery', () => {
     expect(back.agent!.agent.stats().raft!.num_peers).toBe('1');
   });
 });
+
+describe('reload', () => {
+  it('PUT /v1/agent/reload re-reads -config-dir: a new service appears, a removed one goes', () => {
+    const world = walkthroughWorld(8);
+    const svc = (name: string, port: number) => JSON.stringify({ service: { name, port } });
+    world.host(N1).disk.writeText('/etc/consul.d/a.json', svc('alpha', 1000));
+    const n1 = spawnAgent(world, N1, ['-server', '-bootstrap', '-data-dir', '/d', '-node=n1', `-bind=${N1}`, '-config-dir', '/etc/consul.d']);
+    world.runFor(10_000);
+    const ids = () => n1.agent!.agent.fsm!.nodeServices('n1').map((s) => s.ID).sort();
+    expect(ids()).toEqual(['alpha', 'consul']);
+    world.host(N1).disk.remove('/etc/consul.d/a.json');
+    world.host(N1).disk.writeText('/etc/consul.d/b.json', svc('beta', 2000));
+    expect(http(world, N1, 'PUT', 'http://127.0.0.1:8500/v1/agent/reload').status).toBe(200);
+    world.runFor(5_000);
+    expect(ids()).toEqual(['beta', 'consul']);
+  });
+});
