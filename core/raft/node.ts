@@ -42,6 +42,7 @@ import {
   type SnapshotFile,
 } from './storage.ts';
 import {
+  LEASE_TOO_LONG_FACTOR,
   TIMER_ELECTION,
   TIMER_HEARTBEAT,
   type AppendEntriesMsg,
@@ -1008,7 +1009,9 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
         if (pr) pr.recentActive = false;
       }
       this.quorumCheckAtMs = nowMs + this.config.electionTimeoutMs;
-      if (active < this.quorum()) {
+      // Planted bug: a leader that trusts its (too long) lease keeps leading while it lasts.
+      const trustsLease = !!this.config.bugs?.leaseTooLong && this.leaseValid(nowMs);
+      if (active < this.quorum() && !trustsLease) {
         this.warn('Failed to contact quorum of nodes, stepping down');
         this.becomeFollower(nowMs, this.currentTerm, null);
         return;
@@ -1103,7 +1106,8 @@ export class RaftNode implements Machine<RaftInput, RaftEffect> {
     for (const p of this.peerSet) acks.push(p === this.id ? nowMs : (this.progress.get(p)?.ackedSentMs ?? -Infinity));
     acks.sort((a, b) => b - a);
     const t = acks[this.quorum() - 1] ?? -Infinity;
-    return nowMs - t < this.config.leaderLeaseMs;
+    const leaseMs = this.config.bugs?.leaseTooLong ? LEASE_TOO_LONG_FACTOR * this.config.electionTimeoutMs : this.config.leaderLeaseMs;
+    return nowMs - t < leaseMs;
   }
 
   private startAwaitingReads(nowMs: number): void {

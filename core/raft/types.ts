@@ -13,7 +13,15 @@ export interface RaftBugs {
   commitOldTerm?: boolean;
   /** Send the vote before the term/vote record is synced. */
   noFsyncVote?: boolean;
+  /** Trust the read lease too long: it lasts LEASE_TOO_LONG_FACTOR election timeouts, and a
+   *  leader that lost its quorum keeps leading (and serving lease reads) until that lease
+   *  runs out instead of stepping down at the next CheckQuorum round. Only client reads can
+   *  show it, so the Raft-level fuzzer (BUG_NAMES) does not list it; `muster fuzz cluster`
+   *  does (sim/fuzz/bugs.ts). */
+  leaseTooLong?: boolean;
 }
+export const LEASE_TOO_LONG_FACTOR = 20;
+/** The bugs `muster fuzz raft` plants and its checkers can see (no client reads there). */
 export const BUG_NAMES = ['double-vote', 'commit-old-term', 'no-fsync-vote'] as const;
 export type BugName = (typeof BUG_NAMES)[number];
 export function bugsFromName(name: BugName): RaftBugs {

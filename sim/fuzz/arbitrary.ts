@@ -3,7 +3,8 @@
 // Owns: drawing, per seed, a swarm configuration (which fault kinds are on and how often, the
 // base link, PreVote, the clients' pace, concurrency, timeouts and key contention) and then a
 // fault schedule and a workload under it, all as data (shrink.ts shrinks such a case with
-// fast-check). Clock jumps are not among the faults: SimWorld has no per-node clock to skew.
+// fast-check). Clock jumps are not among the faults (SimWorld has no per-node clock to skew),
+// except the adversaries' early election timeouts (adversary.ts).
 // Must never: run the simulation; `caseForSeed` is the one way a seed becomes a case, so the
 // campaign, the shrinker and a replay all agree on it.
 import fc from 'fast-check';
@@ -41,6 +42,7 @@ interface Swarm {
   link: SwarmLink;
   via: 'tcp' | 'udp';
   preVote: boolean;
+  maxAppendEntries: number;
   meanGapMs: number;
   keys: number;
   workers: number;
@@ -59,6 +61,10 @@ const swarmArb: fc.Arbitrary<Swarm> = fc.record({
   // reordering, but the agent serves Raft on its TCP server port only.)
   via: fc.constant<'tcp' | 'udp'>('tcp'),
   preVote: fc.constantFrom(true, true, false),
+  // One entry per append (two thirds of the seeds) lets a catching-up follower hold an
+  // old-term entry before the new leader's no-op reaches it: the Figure-8 corner. 64 is the
+  // default (the other third: batching).
+  maxAppendEntries: fc.constantFrom(1, 1, 64),
   meanGapMs: fc.constantFrom(5, 30, 100, 250),
   // Fewer keys, more contention: more chances for two clients to disagree about one value.
   keys: fc.integer({ min: 1, max: REGISTER_KEYS.length }),
@@ -107,6 +113,12 @@ function faultArb(kind: FaultKind, o: CaseOptions): fc.Arbitrary<FuzzFault> {
         .map((r) => ({ kind: 'link', ...r }));
     case 'crashAfterVote':
       return fc.record({ atMs: at, downMs: fc.integer({ min: 0, max: 500 }) }).map((r) => ({ kind: 'crashAfterVote', ...r }));
+    case 'depose':
+      return fc.record({ atMs: at, forMs: fc.integer({ min: 1000, max: 8000 }) }).map((r) => ({ kind: 'depose', ...r }));
+    case 'figure8':
+      return fc.record({ atMs: at, phaseMs: fc.integer({ min: 1000, max: 5000 }) }).map((r) => ({ kind: 'figure8', ...r }));
+    case 'splitVote':
+      return fc.record({ atMs: at }).map((r) => ({ kind: 'splitVote', ...r }));
   }
 }
 
@@ -145,7 +157,7 @@ export function caseArbitrary(o: CaseOptions, worldSeed: string): fc.Arbitrary<C
         servers: o.servers,
         clients: o.clients,
         ...(o.bug ? { bug: o.bug } : {}),
-        raft: { via: sw.via, preVote: sw.preVote },
+        raft: { via: sw.via, preVote: sw.preVote, ...(sw.maxAppendEntries === 64 ? {} : { maxAppendEntries: sw.maxAppendEntries }) },
         link: sw.link,
         swarm: FAULT_KINDS.filter((k) => sw.rates[k] > 0),
         chaosMs: o.chaosMs,

@@ -4,7 +4,7 @@
 // planted Raft bugs (core/raft RaftBugs), so a fuzz run can prove its checkers fail.
 // Must never: plant anything when no bug is named.
 import type { AgentBugs } from '../../core/agent/agent.ts';
-import { bugsFromName, defaultRaftConfig, type RaftConfig } from '../../core/raft/types.ts';
+import { bugsFromName, type RaftConfig } from '../../core/raft/types.ts';
 
 export const CLUSTER_BUGS = ['stale-read', 'lease-too-long', 'lost-ack', 'double-vote', 'commit-old-term', 'no-fsync-vote'] as const;
 export type BugName = (typeof CLUSTER_BUGS)[number];
@@ -26,13 +26,11 @@ export function bugSetup(name: BugName | undefined): BugSetup {
       return { agentBugs: { staleRead: true } };
     case 'lost-ack':
       return { agentBugs: { lostAck: true } };
-    case 'lease-too-long': {
-      // The lease outlives the followers' vote-refusal window (one election timeout), so a
-      // deposed leader that has not yet noticed (CheckQuorum steps down only after up to two
-      // election timeouts) keeps answering default reads from its stale state.
-      const d = defaultRaftConfig('0.0.0.0:8300');
-      return { raft: { leaderLeaseMs: 6 * d.electionTimeoutMs } };
-    }
+    case 'lease-too-long':
+      // The lease outlives the followers' vote-refusal window (one election timeout) and the
+      // leader trusts it over CheckQuorum: deposed by a partition, it keeps answering default
+      // reads from its stale state until the lease runs out (core/raft RaftBugs.leaseTooLong).
+      return { raft: { bugs: { leaseTooLong: true } } };
     case 'double-vote':
     case 'commit-old-term':
     case 'no-fsync-vote':

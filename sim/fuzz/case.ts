@@ -36,10 +36,35 @@ export type FuzzFault =
   /** One direction of a link gets slow and/or lossy for a while. */
   | { atMs: number; kind: 'link'; from: NodeRef; to: NodeRef; latencyMaxMs: number; loss: number; forMs: number }
   /** The next server that grants a Raft vote after atMs crashes right after sending it. */
-  | { atMs: number; kind: 'crashAfterVote'; downMs: number };
+  | { atMs: number; kind: 'crashAfterVote'; downMs: number }
+  // Adversaries (adversary.ts): each owns the world while it runs (other faults are skipped
+  // and their cuts lifted meanwhile) and steers the cluster into one corner.
+  /** The leader of the moment is cut off from the other servers for forMs (clients reach
+   *  everyone): a deposed leader's lease runs out while clients keep reading and writing. */
+  | { atMs: number; kind: 'depose'; forMs: number }
+  /** The Raft paper's Figure 8 (an old-term entry replicated to a majority, then overwritten);
+   *  each phase gives up after phaseMs. */
+  | { atMs: number; kind: 'figure8'; phaseMs: number }
+  /** The leader crashes and starts again; two servers time out at the same moment; every
+   *  other server that grants a vote in their term crashes right after and starts again. */
+  | { atMs: number; kind: 'splitVote' };
 
 export type FaultKind = FuzzFault['kind'];
-export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'oneWay', 'isolate', 'splitLeader', 'crash', 'restart', 'leave', 'stall', 'link', 'crashAfterVote'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'partition',
+  'oneWay',
+  'isolate',
+  'splitLeader',
+  'crash',
+  'restart',
+  'leave',
+  'stall',
+  'link',
+  'crashAfterVote',
+  'depose',
+  'figure8',
+  'splitVote',
+];
 
 export type ReadMode = 'default' | 'consistent' | 'stale';
 export type ClientOp =
@@ -67,7 +92,9 @@ export interface ClusterCase {
   servers: number;
   clients: number;
   bug?: BugName;
-  raft: { via: 'tcp' | 'udp'; preVote: boolean };
+  /** maxAppendEntries: entries per AppendEntries (absent: the default); small values make
+   *  a catching-up follower hold an old-term entry before the new leader's own (Figure 8). */
+  raft: { via: 'tcp' | 'udp'; preVote: boolean; maxAppendEntries?: number };
   link: SwarmLink;
   /** Informational: the fault kinds this seed's swarm switched on. */
   swarm: FaultKind[];
@@ -132,6 +159,9 @@ export function validateCase(raw: unknown, bugNames: readonly string[]): Cluster
   if (!raft || (raft.via !== 'tcp' && raft.via !== 'udp') || typeof raft.preVote !== 'boolean') {
     fail('$.raft', `expected {"via": "tcp"|"udp", "preVote": true|false}, got ${JSON.stringify(c.raft)}`, 'fix the Raft knobs');
   }
+  if (raft.maxAppendEntries !== undefined && !Number.isInteger(num(raft.maxAppendEntries, '$.raft.maxAppendEntries', 1, 4096))) {
+    fail('$.raft.maxAppendEntries', 'expected an integer', 'e.g. 64, or leave it out for the default');
+  }
   const link = c.link as Record<string, unknown> | undefined;
   if (!link || typeof link !== 'object') fail('$.link', 'expected an object', 'e.g. {"latencyMaxMs": 5, "loss": 0, "duplicate": 0, "reorder": 0}');
   num(link.latencyMaxMs, '$.link.latencyMaxMs', 1, 60_000);
@@ -186,6 +216,14 @@ export function validateCase(raw: unknown, bugNames: readonly string[]): Cluster
         break;
       case 'crashAfterVote':
         num(r.downMs, `${p}.downMs`, 0, 3_600_000);
+        break;
+      case 'splitVote':
+        break;
+      case 'depose':
+        num(r.forMs, `${p}.forMs`, 0, 3_600_000);
+        break;
+      case 'figure8':
+        num(r.phaseMs, `${p}.phaseMs`, 1, 3_600_000);
         break;
       default:
         fail(`${p}.kind`, `unknown fault kind ${JSON.stringify(r.kind)}`, `use one of ${FAULT_KINDS.join(', ')}`);

@@ -39,7 +39,8 @@ export class FuzzCluster {
       defaultLink: { latencyMs: { min: 1, max: l.latencyMaxMs }, loss: l.loss, duplicate: l.duplicate, reorder: l.reorder },
     });
     const serverIps = Array.from({ length: kase.servers }, (_, i) => serverIp(i));
-    const raftOverrides = { via: kase.raft.via, preVote: kase.raft.preVote, ...(bugs.raft ?? {}) };
+    const knobs = kase.raft.maxAppendEntries === undefined ? {} : { maxAppendEntries: kase.raft.maxAppendEntries };
+    const raftOverrides = { via: kase.raft.via, preVote: kase.raft.preVote, ...knobs, ...(bugs.raft ?? {}) };
     for (let i = 0; i < kase.servers; i++) this.add(serverName(i), serverIp(i), true);
     for (let i = 0; i < kase.clients; i++) this.add(clientName(i), clientIp(i), false);
     for (const s of this.slots) {

@@ -4,11 +4,16 @@
 // Owns: partition rules that overlap independently (each fault adds a rule for forMs; the
 // network is re-derived from the live rules, so removing one fault never changes another's
 // span), link spikes, crash/restart/leave with a later start, stalls, "leader" targets resolved
-// when the fault fires, and the crash-after-vote trigger (armed here, fired by the observer).
+// when the fault fires, the crash-after-vote trigger (armed here, fired by the observer), and
+// the adversaries (adversary.ts): starting one, carrying out its moves, and while it owns the
+// world skipping every other fault and lifting their cuts and link spikes.
 // Must never: decide pass/fail; faults that cannot apply (target down, no leader) are skipped
 // and noted in the trace.
 import type { FuzzCluster, Slot } from './cluster.ts';
-import { LEADER, ipOf, type FuzzFault, type SwarmLink } from './case.ts';
+import { LEADER, ipOf, type FaultKind, type FuzzFault, type SwarmLink } from './case.ts';
+import { AGENT_ELECTION_TIMER, DeposeAdversary, Figure8Adversary, SplitVoteAdversary, type Adversary, type AdversaryWorld } from './adversary.ts';
+
+const ADVERSARIES: readonly FaultKind[] = ['depose', 'figure8', 'splitVote'];
 
 type Rule = { kind: 'groups'; groups: string[][] } | { kind: 'oneWay'; from: string[]; to: string[] } | { kind: 'isolate'; ip: string };
 
@@ -17,8 +22,16 @@ export interface FaultStats {
   skipped: number;
 }
 
-export class FaultRunner {
+export class FaultRunner implements AdversaryWorld {
   private rules = new Map<number, Rule>();
+  /** The adversary that owns the world (other faults skipped, their cuts and spikes lifted). */
+  private owner: Adversary | null = null;
+  private ownCuts: string[][][] = [];
+  private readonly stalledUntil = new Map<string, number>();
+  /** What each adversary got to, in firing order (tests and reports). */
+  readonly adversaryOutcomes: Adversary[] = [];
+  /** Set by the run: let the Raft checker record commits before an adversary kills a server. */
+  onSample: ((nowMs: number) => void) | null = null;
   private links = new Map<number, { from: string; to: string; latencyMaxMs: number; loss: number }>();
   private nextRule = 1;
   private timers: number[] = [];
@@ -28,7 +41,7 @@ export class FaultRunner {
   private stopped = false;
 
   constructor(
-    private readonly c: FuzzCluster,
+    readonly c: FuzzCluster,
     private readonly base: SwarmLink,
   ) {}
 
@@ -40,8 +53,64 @@ export class FaultRunner {
     this.timers.push(this.c.world.schedule(atMs, label, () => !this.stopped && fn()));
   }
 
-  private note(text: string): void {
+  note(text: string): void {
     this.c.world.traceLine(`fuzz ${text}`);
+  }
+
+  // ---------------------------------------------------------------- what adversaries may do
+
+  later(atMs: number, label: string, fn: () => void): void {
+    this.at(atMs, label, fn);
+  }
+
+  setCuts(cuts: string[][][]): void {
+    this.ownCuts = cuts;
+    this.applyRules();
+  }
+
+  crash(s: Slot): void {
+    if (!this.c.isUp(s)) return;
+    this.c.world.host(s.ip).crash();
+    this.note(`crash ${s.name} (adversary)`);
+  }
+
+  start(s: Slot): void {
+    if (!this.c.isUp(s)) this.c.world.host(s.ip).restart();
+  }
+
+  fireElectionTimer(s: Slot): void {
+    const w = this.c.world;
+    this.at(w.nowMs(), `fault election timeout ${s.name}`, () => {
+      const ap = s.handle.agent;
+      // A stalled host's timers wait for the stall to end; so does this one.
+      if (!this.c.isUp(s) || !ap || (this.stalledUntil.get(s.ip) ?? 0) > w.nowMs()) return;
+      ap.host.deliver({ kind: 'timer', name: AGENT_ELECTION_TIMER });
+    });
+  }
+
+  sampleCommits(nowMs: number): void {
+    this.onSample?.(nowMs);
+  }
+
+  release(): void {
+    this.owner = null;
+    this.ownCuts = [];
+    this.applyRules();
+    this.applyAllLinks();
+  }
+
+  /** After every simulated event (the Raft observer calls it). */
+  afterEvent(nowMs: number): void {
+    this.owner?.afterEvent(nowMs);
+  }
+
+  /** A server's durable vote changed to `candidate` in `term` (seen right after the event). */
+  onVote(s: Slot, term: number, candidate: string): void {
+    if (this.owner) {
+      this.owner.onVote(s, term, candidate);
+      return;
+    }
+    if (this.armedVoteCrash.length > 0) this.crashFor(s, this.armedVoteCrash.shift()!);
   }
 
   private target(ref: string): Slot | null {
@@ -52,6 +121,10 @@ export class FaultRunner {
   private applyRules(): void {
     const net = this.c.world.net;
     net.heal();
+    if (this.owner) {
+      for (const groups of this.ownCuts) net.partition(groups);
+      return;
+    }
     for (const id of [...this.rules.keys()].sort((a, b) => a - b)) {
       const r = this.rules.get(id)!;
       if (r.kind === 'groups') net.partition(r.groups);
@@ -78,11 +151,20 @@ export class FaultRunner {
   private applyLink(from: string, to: string): void {
     // The latest live spike on this direction wins; none left ⇒ back to the base link.
     let cfg = this.baseLink();
-    for (const id of [...this.links.keys()].sort((a, b) => a - b)) {
+    if (!this.owner) for (const id of [...this.links.keys()].sort((a, b) => a - b)) {
       const l = this.links.get(id)!;
       if (l.from === from && l.to === to) cfg = { ...cfg, latencyMs: { min: 1, max: l.latencyMaxMs }, loss: Math.max(cfg.loss, l.loss) };
     }
     this.c.world.net.setLink(from, to, cfg);
+  }
+
+  private applyAllLinks(): void {
+    const touched = new Set<string>();
+    for (const l of this.links.values()) touched.add(`${l.from}>${l.to}`);
+    for (const k of [...touched].sort()) {
+      const [from, to] = k.split('>') as [string, string];
+      this.applyLink(from, to);
+    }
   }
 
   private skip(f: FuzzFault, why: string): void {
@@ -93,6 +175,17 @@ export class FaultRunner {
   private fire(f: FuzzFault): void {
     const w = this.c.world;
     this.stats.fired++;
+    if (this.owner) return this.skip(f, 'an adversary owns the world');
+    if (ADVERSARIES.includes(f.kind)) {
+      const a = f.kind === 'depose' ? new DeposeAdversary(this, f.forMs) : f.kind === 'figure8' ? new Figure8Adversary(this, f.phaseMs) : new SplitVoteAdversary(this);
+      this.owner = a;
+      this.adversaryOutcomes.push(a);
+      // Other faults' cuts and link spikes are lifted while it acts.
+      this.applyRules();
+      this.applyAllLinks();
+      a.fire();
+      return;
+    }
     switch (f.kind) {
       case 'partition': {
         const groups = f.groups.map((g) => g.map(ipOf)).filter((g) => g.length > 0);
@@ -132,6 +225,7 @@ export class FaultRunner {
         const s = this.target(f.node);
         if (!s) return this.skip(f, 'no leader');
         w.host(s.ip).stall(f.forMs);
+        this.stalledUntil.set(s.ip, Math.max(this.stalledUntil.get(s.ip) ?? 0, w.nowMs() + f.forMs));
         return;
       }
       case 'crash': {
@@ -159,6 +253,10 @@ export class FaultRunner {
       case 'crashAfterVote':
         this.armedVoteCrash.push(f.downMs);
         return;
+      case 'depose':
+      case 'figure8':
+      case 'splitVote':
+        return; // adversaries: above
     }
   }
 
@@ -181,6 +279,7 @@ export class FaultRunner {
   }
 
   private startIfDown(s: Slot): void {
+    if (this.owner?.keepsDown(s)) return;
     if (!this.c.isUp(s)) this.c.world.host(s.ip).restart();
   }
 
@@ -188,6 +287,9 @@ export class FaultRunner {
    *  by the caller (they may still be leaving). */
   stop(): void {
     this.stopped = true;
+    this.owner?.stop();
+    this.owner = null;
+    this.ownCuts = [];
     for (const id of this.timers) this.c.world.cancel(id);
     this.timers = [];
     this.armedVoteCrash.length = 0;

@@ -5,8 +5,9 @@
 // votes seen in the servers' durable vote record); a leader's commit index only moving to an
 // entry a majority of its peers hold; every few hundred virtual ms, committed entries are
 // recorded (state-machine safety, commit never decreasing per process lifetime); log matching
-// between live servers; the crash-after-vote trigger.
-// Must never: change Raft state; the only action it takes is the armed crash of a voter.
+// between live servers; telling the fault runner about every vote and every event (the
+// crash-after-vote trigger and the adversaries act on them).
+// Must never: change Raft state.
 import { RaftChecker, type Violation } from '../raft/checkers.ts';
 import type { RaftNode, RequestVoteResp } from '../../core/raft/node.ts';
 import type { FuzzCluster, Slot } from './cluster.ts';
@@ -107,11 +108,9 @@ export class RaftWatch {
         const grant: RequestVoteResp = { t: 'raft.voteResp', term, granted: true, pre: false };
         this.checker.afterStep(nowMs, r.id, r, [{ kind: 'send', fromPort: r.config.port, to: vote, via: r.config.via ?? 'tcp', msg: grant }]);
       }
-      if (votedNow && this.faults && this.faults.armedVoteCrash.length > 0) {
-        const downMs = this.faults.armedVoteCrash.shift()!;
-        this.faults.crashFor(s, downMs);
-      }
+      if (votedNow) this.faults?.onVote(s, term, vote);
     }
+    this.faults?.afterEvent(nowMs);
   }
 
   private onLeader(nowMs: number, r: RaftNode): void {

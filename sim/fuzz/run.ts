@@ -49,6 +49,8 @@ export interface RunResult {
   traceHash: string;
   /** The last simulator trace lines (for failure reports). */
   tail: string[];
+  /** What each adversary fault got to ('completed: …', 'gave up …'), in firing order. */
+  adversaries: string[];
 }
 
 export interface RunOptions {
@@ -64,6 +66,7 @@ export function runCase(kase: ClusterCase, opts: RunOptions = {}): RunResult {
   const w = c.world;
   const faults = new FaultRunner(c, kase.link);
   const watch = new RaftWatch(c, faults);
+  faults.onSample = (nowMs) => watch.sample(nowMs);
   const h: History = emptyHistory();
   const clients: FuzzClient[] = [];
   c.clients.forEach((s, i) => {
@@ -109,6 +112,7 @@ export function runCase(kase: ClusterCase, opts: RunOptions = {}): RunResult {
       started: c.clients.map((s) => clients.filter((cl) => cl.slot === s).map((cl) => cl.pos)),
       traceHash: w.traceHash(),
       tail: w.traceTail(20),
+      adversaries: faults.adversaryOutcomes.map((a) => a.outcome),
     };
   };
   let linUnknown = false;

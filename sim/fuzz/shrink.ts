@@ -1,8 +1,9 @@
 // sim/fuzz/shrink.ts — shrinking a failing cluster case with fast-check, and the reproducer file.
 //
-// Owns: handing a failing case to fast-check as an example over a map-free arbitrary of its
-// shape, so fast-check's shrinker can drop faults and ops and move times while the *same*
-// invariant still fails; a run budget; the reproducer JSON (the case plus what it must show),
+// Owns: a delta-debugging pass (drop whole faults, then chunks of ops), then handing the
+// failing case to fast-check as an example over a map-free arbitrary of its shape, so
+// fast-check's shrinker can drop faults and ops and move times while the *same* invariant
+// still fails; a run budget; the reproducer JSON (the case plus what it must show),
 // and reading one back.
 // Must never: accept a shrink that fails differently (a liveness failure is not a smaller
 // linearizability failure).
@@ -49,6 +50,9 @@ function shapeArbitrary(k: ClusterCase): fc.Arbitrary<{ faults: FuzzFault[]; wor
     fc.record({ atMs: time, kind: fc.constant('stall' as const), node: target, forMs: time }),
     fc.record({ atMs: time, kind: fc.constant('link' as const), from: node, to: node, latencyMaxMs: fc.integer({ min: 1, max: 60_000 }), loss: fc.double({ min: 0, max: 1, noNaN: true }), forMs: time }),
     fc.record({ atMs: time, kind: fc.constant('crashAfterVote' as const), downMs: time }),
+    fc.record({ atMs: time, kind: fc.constant('depose' as const), forMs: time }),
+    fc.record({ atMs: time, kind: fc.constant('figure8' as const), phaseMs: fc.integer({ min: 1, max: BIG }) }),
+    fc.record({ atMs: time, kind: fc.constant('splitVote' as const) }),
   );
   const key = fc.constantFrom(...REGISTER_KEYS, ...LOCK_KEYS);
   const svc = fc.constantFrom(...SERVICES);
@@ -72,11 +76,13 @@ function shapeArbitrary(k: ClusterCase): fc.Arbitrary<{ faults: FuzzFault[]; wor
  * the safety phase — faults and time after the violation. Deterministic replay makes the
  * prefix identical, so the same failure must come out (checked by the caller's run).
  */
-export function trimCase(k: ClusterCase, r: RunResult): ClusterCase {
+export function trimCase(k: ClusterCase, r: RunResult, cutLinearizability = false): ClusterCase {
   const workload = k.workload.map((steps, i) => steps.filter((_, j) => j / k.workers < (r.started[i]?.[j % k.workers] ?? 0)));
   let chaosMs = k.chaosMs;
   const at = r.violation?.atMs;
-  if (at !== undefined && r.t0 >= 0 && at < r.t0 + k.chaosMs && r.violation?.invariant !== 'linearizability') {
+  // A history that is not linearizable may need outcomes that arrive after the blocked op, so
+  // that cut is only tried (and kept only if the same failure comes out).
+  if (at !== undefined && r.t0 >= 0 && at < r.t0 + k.chaosMs && (cutLinearizability || r.violation?.invariant !== 'linearizability')) {
     chaosMs = Math.max(1, Math.ceil(at - r.t0) + 1);
   }
   return { ...k, chaosMs, workload, faults: k.faults.filter((f) => f.atMs < chaosMs) };
@@ -91,16 +97,56 @@ export function shrinkCase(given: ClusterCase, failing: RunResult, maxRuns: numb
   let original = given;
   let best: { kase: ClusterCase; result: RunResult } = { kase: given, result: failing };
   let runs = 0;
-  if (maxRuns > 0) {
-    const trimmed = trimCase(given, failing);
+  const tries = failing.violation?.invariant === 'linearizability' ? [true, false] : [false];
+  for (const cutLin of tries) {
+    if (runs >= maxRuns) break;
+    const trimmed = trimCase(given, failing, cutLin);
     runs++;
     const r = runCase(trimmed);
     if (sameFailure(r, failing)) {
       original = trimmed;
       best = { kase: trimmed, result: r };
+      break;
     }
   }
-  let exhausted = false;
+  // Delta debugging first (half the budget): whole faults, then chunks of each client's ops.
+  // Cheap big cuts that fast-check's element-by-element shrinking would reach only slowly.
+  if (maxRuns > 1) {
+    const budget = Math.floor(maxRuns / 2);
+    const attempt = (k: ClusterCase): boolean => {
+      if (runs >= budget) return false;
+      runs++;
+      const r = runCase(k);
+      if (!sameFailure(r, failing)) return false;
+      original = k;
+      best = { kase: k, result: r };
+      return true;
+    };
+    for (let i = original.faults.length - 1; i >= 0 && runs < budget; i--) {
+      attempt({ ...original, faults: original.faults.filter((_, j) => j !== i) });
+    }
+    for (let ci = 0; ci < original.workload.length && runs < budget; ci++) {
+      let n = 2;
+      while (runs < budget) {
+        const steps = original.workload[ci]!;
+        if (steps.length === 0) break;
+        if (n > steps.length) n = steps.length;
+        const size = Math.ceil(steps.length / n);
+        let cut = false;
+        for (let at = 0; at < steps.length && runs < budget; at += size) {
+          const workload = original.workload.map((w, j) => (j === ci ? w.filter((_, x) => x < at || x >= at + size) : w));
+          if (attempt({ ...original, workload })) {
+            cut = true;
+            break;
+          }
+        }
+        if (cut) n = Math.max(n - 1, 2);
+        else if (size === 1) break;
+        else n = Math.min(n * 2, steps.length);
+      }
+    }
+  }
+  let exhausted = runs >= maxRuns;
   let first = true;
   const fails = (shape: { faults: FuzzFault[]; workload: Step[][] }): boolean => {
     if (first) {
