@@ -141,6 +141,8 @@ export class Agent {
   private lastLeader: string | null = null;
   private isLeader = false;
   private aeRunning = false;
+  /** A local change arrived while a sync was running: run another pass when it ends. */
+  private syncAgain = false;
   private joinWaiters = new Map<number, (contacted: number, errors: string[]) => void>();
   private leaveWaiters = new Map<number, () => void>();
   private readonly logLines: LogLine[] = [];
@@ -1142,11 +1144,13 @@ export class Agent {
   // ------------------------------------------------------------------ anti-entropy
 
   private requestSync(): void {
-    if (!this.aeRunning) this.timer('ae', this.now);
+    this.requestSyncAfter(0);
   }
 
+  /** Sync soon; a change made while a sync is running gets its own pass right after it. */
   private requestSyncAfter(delayMs: number): void {
-    if (!this.aeRunning) this.timer('ae', this.now + delayMs);
+    if (this.aeRunning) this.syncAgain = true;
+    else this.timer('ae', this.now + delayMs);
   }
 
   /** Full sync: read what the catalog holds for this node, then repair both directions. */
@@ -1243,7 +1247,9 @@ export class Agent {
   private runWrites(writes: { cmd: Command; onOk: () => void }[], i: number): void {
     if (i >= writes.length) {
       this.aeRunning = false;
-      this.timer('ae', this.now + AE_INTERVAL_MS + this.rng.int(AE_INTERVAL_MS / 4));
+      const again = this.syncAgain;
+      this.syncAgain = false;
+      this.timer('ae', again ? this.now : this.now + AE_INTERVAL_MS + this.rng.int(AE_INTERVAL_MS / 4));
       return;
     }
     const w = writes[i]!;
@@ -1256,7 +1262,7 @@ export class Agent {
 
   /** A check changed status: push it to the catalog now rather than at the next full sync. */
   private syncCheckSoon(): void {
-    if (!this.aeRunning) this.timer('ae', this.now + 1);
+    this.requestSyncAfter(1);
   }
 
   // ------------------------------------------------------------------ checks

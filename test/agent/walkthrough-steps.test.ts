@@ -213,3 +213,24 @@ describe('reload', () => {
     expect(ids()).toEqual(['beta', 'consul']);
   });
 });
+
+describe('anti-entropy', () => {
+  it('a check update that lands while a sync is running still reaches the catalog at once', () => {
+    const world = walkthroughWorld(9);
+    const n1 = spawnAgent(world, N1, ['-server', '-bootstrap', '-data-dir', '/d', '-node=n1', `-bind=${N1}`]);
+    const n3 = spawnAgent(world, N3, clientArgs('n3', N3, ['-join', N1]));
+    world.runFor(10_000);
+    const body = JSON.stringify({ Name: 'api', Port: 9000, Check: { TTL: '30s' } });
+    // Register; once the sync it started has written the service (its check write still to
+    // come, carrying the status read at the start of the pass), pass the check.
+    let done = 0;
+    world.httpRequest(N3, 'http://127.0.0.1:8500/v1/agent/service/register', { method: 'PUT', body, timeoutMs: 5000 }, () => done++);
+    world.runUntilTrue(() => n1.agent!.agent.fsm!.nodeServices('n3').some((x) => x.ID === 'api'), 5000);
+    expect(n1.agent!.agent.fsm!.nodeChecks('n3').some((c) => c.CheckID === 'service:api')).toBe(false);
+    world.httpRequest(N3, 'http://127.0.0.1:8500/v1/agent/check/pass/service:api', { method: 'PUT', timeoutMs: 5000 }, () => done++);
+    world.runUntilTrue(() => done === 2, 5000);
+    world.runFor(3_000);
+    const check = n1.agent!.agent.fsm!.nodeChecks('n3').find((c) => c.CheckID === 'service:api');
+    expect(check?.Status).toBe('passing');
+  });
+});
