@@ -4,7 +4,7 @@ import { catchAndShrink } from './bug-hunt.ts';
 
 describe('fuzz cluster catches planted agent bugs', () => {
   it('stale-read (default reads served locally by any server): linearizability, within 5 seeds', () => {
-    console.log(catchAndShrink('stale-read', 5, ['linearizability'], 40, { faults: 2, ops: 20 }));
+    console.log(catchAndShrink('stale-read', 5, ['linearizability'], 40, { faults: 2, ops: 30 }));
   }, 60_000);
 
   it('lost-ack (writes acknowledged before commit): linearizability or one lock holder, within 3 seeds', () => {
