@@ -10,7 +10,7 @@ import type { LogLevel } from '../machine.ts';
 import type { HttpRequest, HttpResponse } from '../http/types.ts';
 
 export interface ClockPort {
-  /** Milliseconds; virtual in sim, Date.now() in real mode. Never goes backwards. */
+  /** Milliseconds; virtual in sim, the wall clock in real mode. Never goes backwards. */
   nowMs(): number;
 }
 
