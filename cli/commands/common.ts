@@ -155,3 +155,22 @@ export function columnize(rows: string[][]): string {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A command that takes no arguments and makes one PUT (`leave`, `reload`): Consul's messages in. */
+export function argumentlessPut(usage: string, path: string, verb: string, success: string): Command {
+  return (args, io) =>
+    guard(io, usage, async () => {
+      const { flags, rest } = parseFlags(args, {});
+      if (rest.length > 0) {
+        io.stderr(`Error found unexpected args: [${rest.join(' ')}]\n${usage}`);
+        return 1;
+      }
+      const r = await api(io, httpAddr(flags, io.env), 'PUT', path);
+      if (r.status !== 200) {
+        io.stderr(`Error ${verb}: ${r.text.trim() || `HTTP ${r.status}`}\n`);
+        return 1;
+      }
+      io.stdout(`${success}\n`);
+      return 0;
+    });
+}

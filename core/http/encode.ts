@@ -85,20 +85,7 @@ export function catalogServiceJson(n: CatalogNode, s: CatalogService): Record<st
 }
 
 export function checkJson(c: HealthCheck): Record<string, unknown> {
-  return {
-    Node: c.Node,
-    CheckID: c.CheckID,
-    Name: c.Name,
-    Status: c.Status,
-    Notes: c.Notes,
-    Output: c.Output,
-    ServiceID: c.ServiceID,
-    ServiceName: c.ServiceName,
-    ServiceTags: c.ServiceTags,
-    Type: c.Type,
-    CreateIndex: c.CreateIndex,
-    ModifyIndex: c.ModifyIndex,
-  };
+  return { ...localCheckJson(c), CreateIndex: c.CreateIndex, ModifyIndex: c.ModifyIndex };
 }
 
 export function instanceJson(i: ServiceInstance): Record<string, unknown> {
