@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRealAgent } from '../agent.ts';
+import { startRealAgent } from '../commands/agent.ts';
 
 function devNull(): NodeJS.WritableStream {
   return createWriteStream('/dev/null');

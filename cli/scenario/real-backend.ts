@@ -24,7 +24,7 @@ import { curlText, parseCurlArgs, type CurlOutcome } from '../../sim/scenario/si
 import type { Command, HostDecl, Sig } from '../../sim/scenario/types.ts';
 import { commands } from '../commands/index.ts';
 import { nodeHttpClient } from '../http-client.ts';
-import { discover } from '../discover.ts';
+import { discover } from '../commands/discover.ts';
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const MUSTER_BIN = join(ROOT, 'bin', 'muster.mjs');

@@ -16,7 +16,7 @@ import { resolvePath, rewriteAgentArgs } from '../../sim/scenario/args.ts';
 import { spawnAgent, type SimAgent } from '../../sim/cluster/agents.ts';
 import type { SimHost, SimProcess } from '../../sim/world.ts';
 import { SimObserver } from '../../sim/tui-model.ts';
-import { simCli } from '../scenario.ts';
+import { simCli } from '../commands/scenario.ts';
 
 interface PendingWait {
   pred: () => boolean;

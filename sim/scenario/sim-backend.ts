@@ -2,7 +2,7 @@
 //
 // Owns: the hosts at the file's addresses, real agents (core/agent via sim/cluster/agents.ts)
 // on them, the CLI running against the virtual network (the commands are handed in by
-// cli/scenario.ts, so sim/ does not import cli/), virtual dig/curl/discover, files on each
+// cli/commands/scenario.ts, so sim/ does not import cli/), virtual dig/curl/discover, files on each
 // host's virtual disk, the walkthrough's web service, partitions, and driving virtual time
 // while a command's promises settle.
 // Must never: use real timers or real I/O; the only clock is the world's. The one real

@@ -1,7 +1,7 @@
-// `muster discover` (cli/discover.ts) against the real DNS server: the walkthrough's Go client output.
+// `muster discover` (cli/commands/discover.ts) against the real DNS server: the walkthrough's Go client output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
-import { discover } from '../../cli/discover.ts';
+import { discover } from '../../cli/commands/discover.ts';
 import { answerQuery } from '../../core/dns/answer.ts';
 import { makeDnsConfig } from '../../core/dns/config.ts';
 import { makeRng } from '../../core/rng.ts';

@@ -9,7 +9,7 @@ import { CLUSTER_BUGS } from '../../sim/fuzz/bugs.ts';
 import { validateCase, type ClusterCase } from '../../sim/fuzz/case.ts';
 import { EXIT_CODES, runCase } from '../../sim/fuzz/run.ts';
 import { parseCaseFile, reproducerJson, shrinkCase } from '../../sim/fuzz/shrink.ts';
-import { fuzzCluster } from '../../cli/fuzz-cluster.ts';
+import { fuzzCluster } from '../../cli/commands/fuzz-cluster.ts';
 
 const quietly = async <T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> => {
   const orig = process.stdout.write.bind(process.stdout);

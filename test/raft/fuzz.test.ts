@@ -4,7 +4,7 @@
 // fast-check-generated schedules keep every invariant.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fuzzRaft } from '../../cli/fuzz-raft.ts';
+import { fuzzRaft } from '../../cli/commands/fuzz-raft.ts';
 import { runScenario, runSeed, scenarioForSeed } from '../../sim/raft/run.ts';
 import { serverIps, type ClusterFault, type Scenario } from '../../sim/raft/schedule.ts';
 import { SimDisk } from '../../sim/world.ts';

@@ -1,7 +1,7 @@
 // The scenario runner in the simulator: built-ins, mismatch reports with the replay command,
 // --update, coin tosses, and determinism — on small inline scenarios with real agents.
 import { describe, expect, it } from 'vitest';
-import { runScenarioText } from '../../cli/scenario.ts';
+import { runScenarioText } from '../../cli/commands/scenario.ts';
 
 const SERVER = `host n1 10.10.105.71
 host n3 10.10.126.187

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { runScenarioText } from '../../cli/scenario.ts';
+import { runScenarioText } from '../../cli/commands/scenario.ts';
 
 const FILE = 'scenarios/walkthrough.scenario';
 

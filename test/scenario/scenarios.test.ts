@@ -2,7 +2,7 @@
 // simulator: seed 1 twice with the same trace hash, and two other seeds.
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runScenarioText } from '../../cli/scenario.ts';
+import { runScenarioText } from '../../cli/commands/scenario.ts';
 
 const FILES = readdirSync('scenarios')
   .filter((f) => f.endsWith('.scenario') && f !== 'walkthrough.scenario')

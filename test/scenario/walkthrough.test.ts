@@ -4,7 +4,7 @@
 // each differing step with expected vs actual (the run keeps going past mismatches).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runScenarioText } from '../../cli/scenario.ts';
+import { runScenarioText } from '../../cli/commands/scenario.ts';
 
 const FILE = 'scenarios/walkthrough.scenario';
 

@@ -3,7 +3,7 @@
 // hash as `muster scenario run` for the same seed.
 import { describe, expect, it } from 'vitest';
 import { startScenario } from '../../cli/tui/scenario-driver.ts';
-import { runScenarioText } from '../../cli/scenario.ts';
+import { runScenarioText } from '../../cli/commands/scenario.ts';
 import { SimController } from '../../cli/tui/sim-controller.ts';
 import type { RunResult } from '../../sim/scenario/engine.ts';
 

@@ -1,4 +1,4 @@
-// cli/agent.ts — `muster agent …` / `consul agent …`: a real agent on this host.
+// cli/commands/agent.ts — `muster agent …` / `consul agent …`: a real agent on this host.
 //
 // Owns: building real ports (sockets, timers, fsync'd files, probes) for the bind address,
 // the real HTTP (express) and DNS (UDP+TCP) servers behind the agent's ServePort, OS signals,
@@ -8,15 +8,15 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AGENT_USAGE, UsageError, parseAgentArgs } from '../core/agent/config.ts';
-import { startAgentProcess, type AgentProcess } from '../core/agent/process.ts';
-import type { ServePort } from '../core/runtime/ports.ts';
-import { makeRng } from '../core/rng.ts';
-import { createRealPorts } from '../transports/ports.ts';
-import { startHttpServer, type RunningHttpServer } from '../transports/http-server.ts';
-import { startDnsServer, type DnsServer } from '../transports/dns-server.ts';
-import { forwardDnsUdp } from '../transports/dns-forward.ts';
-import { checkUiDir, serveUi } from '../transports/ui-static.ts';
+import { AGENT_USAGE, UsageError, parseAgentArgs } from '../../core/agent/config.ts';
+import { startAgentProcess, type AgentProcess } from '../../core/agent/process.ts';
+import type { ServePort } from '../../core/runtime/ports.ts';
+import { makeRng } from '../../core/rng.ts';
+import { createRealPorts } from '../../transports/ports.ts';
+import { startHttpServer, type RunningHttpServer } from '../../transports/http-server.ts';
+import { startDnsServer, type DnsServer } from '../../transports/dns-server.ts';
+import { forwardDnsUdp } from '../../transports/dns-forward.ts';
+import { checkUiDir, serveUi } from '../../transports/ui-static.ts';
 
 interface Closable {
   close(): Promise<void>;

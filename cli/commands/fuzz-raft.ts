@@ -1,11 +1,11 @@
-// cli/fuzz-raft.ts — `muster fuzz raft --seeds N [--seed S] [--bug NAME] [--json]`.
+// cli/commands/fuzz-raft.ts — `muster fuzz raft --seeds N [--seed S] [--bug NAME] [--json]`.
 //
 // Owns: running N random Raft fault scenarios in the simulator (seeds S, S+1, …), printing
 // progress and a summary, and on a violation the invariant, the seed and the one command that
 // replays it. Exit 0 when nothing was violated, 1 on a violation, 2 on bad arguments.
 // Must never: depend on wall-clock time for the verdict.
-import { BUG_NAMES, type BugName } from '../core/raft/node.ts';
-import { runSeed } from '../sim/raft/run.ts';
+import { BUG_NAMES, type BugName } from '../../core/raft/node.ts';
+import { runSeed } from '../../sim/raft/run.ts';
 
 interface FuzzArgs {
   seeds: number;

@@ -1,4 +1,4 @@
-// cli/demo.ts — `muster demo` (what `npm start` runs): the walkthrough, replayed in the simulator.
+// cli/commands/demo.ts — `muster demo` (what `npm start` runs): the walkthrough, replayed in the simulator.
 //
 // Owns: finding scenarios/walkthrough.scenario next to this package and replaying it with
 // `muster scenario run`'s machinery, so the first thing anyone runs is the acceptance test.

@@ -1,4 +1,4 @@
-// cli/fuzz-cluster.ts — `muster fuzz cluster`: swarm-test a whole simulated Muster cluster.
+// cli/commands/fuzz-cluster.ts — `muster fuzz cluster`: swarm-test a whole simulated Muster cluster.
 //
 // Owns: running seeds S, S+1, … (each a swarm configuration, fault schedule and workload drawn by
 // fast-check), progress and a summary line; on the first failure the invariant, seed, replay
@@ -8,11 +8,11 @@
 // Must never: let wall-clock time decide a verdict (it only feeds the schedules/s figure).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { caseForSeed, type CaseOptions } from '../sim/fuzz/arbitrary.ts';
-import { CLUSTER_BUGS, isBugName, type BugName } from '../sim/fuzz/bugs.ts';
-import { MAX_CLIENTS, caseSize, CaseError, type ClusterCase } from '../sim/fuzz/case.ts';
-import { EXIT_CODES, runCase, type RunResult } from '../sim/fuzz/run.ts';
-import { parseCaseFile, reproducerJson, shrinkCase } from '../sim/fuzz/shrink.ts';
+import { caseForSeed, type CaseOptions } from '../../sim/fuzz/arbitrary.ts';
+import { CLUSTER_BUGS, isBugName, type BugName } from '../../sim/fuzz/bugs.ts';
+import { MAX_CLIENTS, caseSize, CaseError, type ClusterCase } from '../../sim/fuzz/case.ts';
+import { EXIT_CODES, runCase, type RunResult } from '../../sim/fuzz/run.ts';
+import { parseCaseFile, reproducerJson, shrinkCase } from '../../sim/fuzz/shrink.ts';
 
 const USAGE =
   'usage: muster fuzz cluster [--seeds N] [--seed S] [--servers 3|5] [--clients K] [--duration SECONDS]\n' +

@@ -1,4 +1,4 @@
-// cli/scenario.ts — `muster scenario run FILE [--seed N] [--real] [--update]`.
+// cli/commands/scenario.ts — `muster scenario run FILE [--seed N] [--real] [--update]`.
 //
 // Owns: reading a scenario file, choosing the world (the simulator with a seed, or real
 // processes on loopback addresses), handing the CLI commands to the simulator backend,
@@ -6,13 +6,13 @@
 // the command that replays it, and writing `--update` rewrites back into the file.
 // Must never: hold scenario semantics (sim/scenario/ owns the format, matching and engine).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseScenario } from '../sim/scenario/parse.ts';
-import { ScenarioSyntaxError } from '../sim/scenario/types.ts';
-import { ScenarioEngine, applyReplacements, type RunResult } from '../sim/scenario/engine.ts';
-import { SimScenarioBackend, type ScenarioCli } from '../sim/scenario/sim-backend.ts';
-import type { ScenarioBackend } from '../sim/scenario/backend.ts';
-import { commands } from './commands/index.ts';
-import { ConnectionError } from './http-client.ts';
+import { parseScenario } from '../../sim/scenario/parse.ts';
+import { ScenarioSyntaxError } from '../../sim/scenario/types.ts';
+import { ScenarioEngine, applyReplacements, type RunResult } from '../../sim/scenario/engine.ts';
+import { SimScenarioBackend, type ScenarioCli } from '../../sim/scenario/sim-backend.ts';
+import type { ScenarioBackend } from '../../sim/scenario/backend.ts';
+import { commands } from './index.ts';
+import { ConnectionError } from '../http-client.ts';
 
 const USAGE = `usage: muster scenario run FILE [--seed N] [--real] [--update] [--keep-going] [--quiet]
 
@@ -71,7 +71,7 @@ export async function runScenarioText(text: string, file: string, o: ScenarioRun
     attempt++;
     let backend: ScenarioBackend;
     if (o.real) {
-      const { RealScenarioBackend } = await import('./scenario/real-backend.ts');
+      const { RealScenarioBackend } = await import('../scenario/real-backend.ts');
       backend = new RealScenarioBackend({ loopbackBase: o.loopbackBase });
     } else {
       // Attempt 1 is the seed itself; replays after a lost coin toss derive from it, so a

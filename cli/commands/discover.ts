@@ -1,12 +1,12 @@
-// cli/discover.ts — `muster discover NAME`: the walkthrough's little Go discovery client.
+// cli/commands/discover.ts — `muster discover NAME`: the walkthrough's little Go discovery client.
 //
 // Owns: asking an agent's DNS interface for NAME's SRV records, then each target's A records,
 // and printing `n2.node.dc1.consul. – 10.10.126.101:10000` per address (en dash, as the
 // walkthrough's client prints), over UDP with a timeout and one retry.
 // Must never: hang (every query has a deadline) or print a stack trace for bad input.
 import dgram from 'node:dgram';
-import { buildQuery } from '../core/dns/query.ts';
-import { nameText, RCODE_NAMES, readMessage, TYPE, type WireMessage } from '../core/dns/wire.ts';
+import { buildQuery } from '../../core/dns/query.ts';
+import { nameText, RCODE_NAMES, readMessage, TYPE, type WireMessage } from '../../core/dns/wire.ts';
 
 export interface DiscoverIo {
   stdout(s: string): void;
