@@ -7,7 +7,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scenarioCommand } from './scenario.ts';
 
-export const WALKTHROUGH = join(dirname(dirname(fileURLToPath(import.meta.url))), 'scenarios', 'walkthrough.scenario');
+/** The package root is two folders up from cli/commands/. */
+export const WALKTHROUGH = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'scenarios', 'walkthrough.scenario');
 
 export async function runDemo(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {
