@@ -64,27 +64,55 @@ function replayCommand(file: string, o: ScenarioRunOptions, seed: string): strin
 export async function runScenarioText(text: string, file: string, o: ScenarioRunOptions = {}): Promise<ScenarioOutcome> {
   const scenario = parseScenario(text, file);
   const seed = o.seed ?? DEFAULT_SEED;
-  const out = o.out ?? (() => {});
+  const print = o.out ?? (() => {});
+  const coinTosses = scenario.steps.filter((st) => st.coinToss).length;
   let result: RunResult | null = null;
   let attempt = 0;
+  let lostAt = 0;
   while (attempt < COIN_TOSS_ATTEMPTS) {
     attempt++;
     let backend: ScenarioBackend;
+    // Attempt 1 is the seed itself; replays after a lost coin toss derive from it, so a
+    // seed always replays the same attempts.
+    const worldSeed = attempt === 1 ? (/^\d+$/.test(seed) ? Number(seed) : seed) : `${seed}#${attempt}`;
     if (o.real) {
       const { RealScenarioBackend } = await import('../scenario/real-backend.ts');
       backend = new RealScenarioBackend({ loopbackBase: o.loopbackBase });
     } else {
-      // Attempt 1 is the seed itself; replays after a lost coin toss derive from it, so a
-      // seed always replays the same attempts.
-      const worldSeed = attempt === 1 ? (/^\d+$/.test(seed) ? Number(seed) : seed) : `${seed}#${attempt}`;
       backend = new SimScenarioBackend(worldSeed, simCli());
     }
-    const engine = new ScenarioEngine(scenario, backend, { update: o.update, keepGoing: o.keepGoing, out });
+    // Until every coin toss of this attempt fell the scenario's way, its output is held back:
+    // an attempt where the dice fell the other way is dropped whole, so no reader sees a
+    // mismatch that was only chance. What was chosen is said in one line instead.
+    let held: string[] | null = coinTosses > 0 ? [] : null;
+    let won = 0;
+    const release = (): void => {
+      if (!held) return;
+      const lines = held;
+      held = null;
+      if (attempt > 1) {
+        const shown = o.real ? `real run ${attempt}` : `world seed ${JSON.stringify(String(worldSeed))}`;
+        const times = attempt === 2 ? 'once' : `${attempt - 1} times`;
+        print(
+          `~~ ${file}:${lostAt}: a coin toss (a race between randomised timers) fell the other way ${times}; showing ${shown}, where it falls as the scenario tells\n`,
+        );
+      }
+      for (const t of lines) print(t);
+    };
+    const out = (text: string): void => {
+      if (held) held.push(text);
+      else print(text);
+    };
+    const onCoinTossWon = (): void => {
+      if (++won === coinTosses) release();
+    };
+    const engine = new ScenarioEngine(scenario, backend, { update: o.update, keepGoing: o.keepGoing, out, onCoinTossWon });
     result = await engine.run();
-    if (result.coinTossLost === null) break;
-    out(
-      `\n~~ the coin toss at ${file}:${result.coinTossLost} went the other way (attempt ${attempt} of ${COIN_TOSS_ATTEMPTS}); replaying from the top\n`,
-    );
+    if (result.coinTossLost === null) {
+      release();
+      break;
+    }
+    lostAt = result.coinTossLost;
   }
   const r = result!;
   const updatedText = o.update && r.replacements.length > 0 ? applyReplacements(scenario.sourceLines, r.replacements).join('\n') : null;

@@ -43,6 +43,8 @@ export interface RunOptions {
   /** Carry on after a mismatch (to see every mismatch at once); implied by update. */
   keepGoing?: boolean;
   out?: (text: string) => void;
+  /** Called when a `coin toss` step matched (the dice fell as the scenario tells it). */
+  onCoinTossWon?: (line: number) => void;
 }
 
 function stepTitle(s: Step): string {
@@ -140,6 +142,7 @@ export class ScenarioEngine {
           coinTossLost = step.line;
           break;
         }
+        if (ok && step.coinToss) this.opts.onCoinTossWon?.(step.line);
         if (!ok && !this.opts.update && !this.opts.keepGoing) break;
       }
     } finally {

@@ -138,7 +138,9 @@ n2 log within 10s:
       expect(r.failures).toEqual([]);
       attempts.push(r.attempt);
       if (r.attempt > 1) {
-        expect(r.transcript).toContain('~~ the coin toss at inline.scenario:8 went the other way (attempt 1 of 12)');
+        expect(r.transcript).toContain('~~ inline.scenario:8: a coin toss (a race between randomised timers) fell the other way');
+        expect(r.transcript).toContain(`showing world seed "${seed}#${r.attempt}"`);
+        expect(r.transcript).not.toContain('MISMATCH');
         expect(r.summary).toContain(`seed=${seed} attempt=${r.attempt}`);
         const again = await run(text, { seed });
         expect(again.traceHash).toBe(r.traceHash);

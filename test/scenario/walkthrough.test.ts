@@ -25,6 +25,20 @@ describe('the walkthrough in the simulator', () => {
     expect(b.failures.map((f) => f.line)).toEqual(a.failures.map((f) => f.line));
   });
 
+  it('a lost coin toss is dropped quietly: no MISMATCH, one line naming the attempt shown', async () => {
+    // Seed 1's first attempt is known to lose the walkthrough's election coin toss.
+    let text = '';
+    const r = await runScenarioText(readFileSync(FILE, 'utf8'), FILE, { seed: '1', keepGoing: true, out: (s) => (text += s) });
+    expect(r.ok).toBe(true);
+    expect(r.attempt).toBeGreaterThan(1);
+    expect(text).not.toContain('MISMATCH');
+    const notes = text.split('\n').filter((l) => l.startsWith('~~ '));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain(`world seed "1#${r.attempt}"`);
+    // The shown attempt is told whole: its first step (n1's agent) is there once.
+    expect(text.split('n1$ consul agent -server').length - 1).toBe(1);
+  });
+
   it.each(['1', '2', '3'])('passes with seed %s', async (seed) => {
     const r = await run(seed);
     if (!r.ok) expect.fail(report(r));
