@@ -11,6 +11,7 @@ import type { Machine } from '../machine.ts';
 import type { Rng } from '../rng.ts';
 import { resolveGossipConfig, type GossipConfig, type ResolvedGossipConfig } from './config.ts';
 import { TransmitLimitedQueue } from './broadcast.ts';
+import { armTimer, cancelTimer, logLine, persistFile, type StepCtx } from './context.ts';
 import { Memberlist, addrOf, type MemberlistDelegate, type NodeState } from './memberlist.ts';
 import { isGossipMessage, type BroadcastMsg, type JoinIntentMsg, type LeaveIntentMsg, type SerfPushState } from './messages.ts';
 import { replaySnapshot, snapshotLine, type PreviousNode, type SnapshotReplay } from './snapshot.ts';
@@ -51,15 +52,16 @@ class LamportClock {
   }
 }
 
+/** Serf's step context: memberlist's effects and serf's own go into one list. */
+type C = StepCtx<GossipEffect>;
+
 const SNAPSHOT_COMPACT_BYTES = 128 * 1024;
 const SNAPSHOT_CLOCK_INTERVAL_MS = 500;
 const encoder = new TextEncoder();
 
-export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDelegate {
-  private now = 0;
-  private out: GossipEffect[] = [];
+export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDelegate<C> {
   readonly cfg: ResolvedGossipConfig;
-  readonly ml: Memberlist;
+  readonly ml: Memberlist<C>;
   private readonly rng: Rng;
   private readonly memberMap = new Map<string, MemberState>();
   private failedMembers: string[] = [];
@@ -83,7 +85,7 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     this.cfg = resolveGossipConfig(config);
     this.rng = rng.fork('serf');
     this.intents = new TransmitLimitedQueue(this.cfg.retransmitMult);
-    this.ml = new Memberlist(this.cfg, this.cfg.tags, rng.fork('memberlist'), this);
+    this.ml = new Memberlist<C>(this.cfg, this.cfg.tags, rng.fork('memberlist'), this);
     this.clock.witness(replay.lastClock);
     this.eventClock.witness(replay.lastEventClock);
     this.queryClock.witness(replay.lastQueryClock);
@@ -102,40 +104,38 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
   // ------------------------------------------------------------------------------ step
 
   step(nowMs: number, input: GossipInput): GossipEffect[] {
-    this.now = nowMs;
-    this.out = [];
-    this.ml.now = nowMs;
-    this.ml.out = this.out as typeof this.ml.out;
+    const out: GossipEffect[] = [];
+    const ctx: C = { nowMs, out };
     switch (input.kind) {
       case 'start':
-        this.start();
+        this.start(ctx);
         break;
       case 'timer':
-        if (!this.ml.onTimer(input.name)) this.onTimer(input.name);
+        if (!this.ml.onTimer(ctx, input.name)) this.onTimer(ctx, input.name);
         break;
       case 'receive':
         if (this.state === 'alive' || this.state === 'leaving') {
-          if (isGossipMessage(input.msg)) this.ml.receive(input.from, input.via, input.msg);
+          if (isGossipMessage(input.msg)) this.ml.receive(ctx, input.from, input.via, input.msg);
         }
         break;
       case 'unreachable':
-        if (isGossipMessage(input.msg)) this.ml.unreachable(input.msg, input.reason, input.to);
+        if (isGossipMessage(input.msg)) this.ml.unreachable(ctx, input.msg, input.reason, input.to);
         break;
       case 'join':
-        this.join(input.reqId, input.addrs);
+        this.join(ctx, input.reqId, input.addrs);
         break;
       case 'leave':
-        this.leave(input.reqId);
+        this.leave(ctx, input.reqId);
         break;
       case 'setTags':
-        this.setTags(input.tags);
+        this.setTags(ctx, input.tags);
         break;
       case 'forceLeave':
-        this.forceLeave(input.node);
+        this.forceLeave(ctx, input.node);
         break;
     }
-    if (this.state === 'alive' || this.state === 'leaving') this.maybeSnapshotClock();
-    return this.out;
+    if (this.state === 'alive' || this.state === 'leaving') this.maybeSnapshotClock(ctx);
+    return out;
   }
 
   members(): Member[] {
@@ -173,21 +173,21 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
 
   // ------------------------------------------------------------------------------ commands
 
-  private start(): void {
+  private start(ctx: C): void {
     if (this.state !== 'init') return;
     this.state = 'alive';
-    for (const w of this.replay.warnings) this.log('WARN', `Unrecognized snapshot line: ${w}`);
-    if (this.replay.ignoredLeave) this.log('INFO', 'Ignoring previous leave in snapshot');
-    this.ml.start();
-    this.out.push({ kind: 'timer', name: 'serf.reap', atMs: this.now + this.cfg.reapIntervalMs });
-    this.out.push({ kind: 'timer', name: 'serf.reconnect', atMs: this.now + this.cfg.reconnectIntervalMs });
+    for (const w of this.replay.warnings) this.log(ctx, 'WARN', `Unrecognized snapshot line: ${w}`);
+    if (this.replay.ignoredLeave) this.log(ctx, 'INFO', 'Ignoring previous leave in snapshot');
+    this.ml.start(ctx);
+    armTimer(ctx, 'serf.reap', ctx.nowMs + this.cfg.reapIntervalMs);
+    armTimer(ctx, 'serf.reconnect', ctx.nowMs + this.cfg.reconnectIntervalMs);
     this.rejoinQueue = this.replay.previous.filter((p) => p.name !== this.cfg.name);
-    if (this.rejoinQueue.length > 0) this.rejoinNext();
+    if (this.rejoinQueue.length > 0) this.rejoinNext(ctx);
   }
 
-  private join(reqId: number, addrs: string[]): void {
+  private join(ctx: C, reqId: number, addrs: string[]): void {
     if (this.state !== 'alive') {
-      this.out.push({ kind: 'joinResult', reqId, contacted: 0, errors: [`serf: cannot join while ${this.state === 'init' ? 'not started' : this.state}`] });
+      ctx.out.push({ kind: 'joinResult', reqId, contacted: 0, errors: [`serf: cannot join while ${this.state === 'init' ? 'not started' : this.state}`] });
       return;
     }
     const token = this.nextToken++;
@@ -200,120 +200,120 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
         continue;
       }
       job.remaining++;
-      this.ml.startPushPull(addr, true, token);
+      this.ml.startPushPull(ctx, addr, true, token);
     }
-    if (job.remaining === 0) this.finishJob(token, job);
+    if (job.remaining === 0) this.finishJob(ctx, token, job);
   }
 
-  private rejoinNext(): void {
+  private rejoinNext(ctx: C): void {
     const prev = this.rejoinQueue.shift();
     if (!prev) {
-      this.log('WARN', 'Failed to re-join any previously known node');
+      this.log(ctx, 'WARN', 'Failed to re-join any previously known node');
       return;
     }
     const token = this.nextToken++;
     this.joins.set(token, { kind: 'rejoin', reqId: 0, remaining: 1, contacted: 0, errors: [], prev });
-    this.ml.startPushPull(prev.addr, true, token);
+    this.ml.startPushPull(ctx, prev.addr, true, token);
   }
 
-  pushPullDone(token: number, _addr: string, error: string | null): void {
+  pushPullDone(ctx: C, token: number, _addr: string, error: string | null): void {
     const job = this.joins.get(token);
     if (!job) return;
     job.remaining--;
     if (error) job.errors.push(error);
     else job.contacted++;
-    if (job.remaining <= 0) this.finishJob(token, job);
+    if (job.remaining <= 0) this.finishJob(ctx, token, job);
   }
 
-  private finishJob(token: number, job: JoinJob): void {
+  private finishJob(ctx: C, token: number, job: JoinJob): void {
     this.joins.delete(token);
     if (job.kind === 'user') {
-      if (job.contacted > 0 && this.state === 'alive') this.broadcastJoin(this.clock.time);
-      this.out.push({ kind: 'joinResult', reqId: job.reqId, contacted: job.contacted, errors: job.errors });
+      if (job.contacted > 0 && this.state === 'alive') this.broadcastJoin(ctx, this.clock.time);
+      ctx.out.push({ kind: 'joinResult', reqId: job.reqId, contacted: job.contacted, errors: job.errors });
     } else if (job.kind === 'rejoin') {
       if (job.contacted > 0) {
-        this.log('INFO', `Re-joined to previously known node: ${job.prev!.name}: ${job.prev!.addr}`);
+        this.log(ctx, 'INFO', `Re-joined to previously known node: ${job.prev!.name}: ${job.prev!.addr}`);
         this.rejoinQueue = [];
-        if (this.state === 'alive') this.broadcastJoin(this.clock.time);
+        if (this.state === 'alive') this.broadcastJoin(ctx, this.clock.time);
       } else if (this.state === 'alive') {
-        this.rejoinNext();
+        this.rejoinNext(ctx);
       }
     }
   }
 
-  private leave(reqId: number): void {
+  private leave(ctx: C, reqId: number): void {
     if (this.state === 'left') {
-      this.out.push({ kind: 'leaveDone', reqId });
+      ctx.out.push({ kind: 'leaveDone', reqId });
       return;
     }
     this.leaveReqIds.push(reqId);
     if (this.state === 'leaving') return;
     if (this.state === 'init') {
-      this.finishLeave();
+      this.finishLeave(ctx);
       return;
     }
     this.state = 'leaving';
     const msg: LeaveIntentMsg = { t: 'gossip.leaveIntent', ltime: this.clock.increment(), node: this.cfg.name };
     // Make the leave's time durable before the intent goes out, so a restart (even a crash that
     // loses unsynced writes) stamps its rejoin later than this leave and the join supersedes it.
-    this.snapshotClock(true);
-    if (this.handleLeaveIntent(msg)) this.queueIntent(msg);
+    this.snapshotClock(ctx, true);
+    if (this.handleLeaveIntent(ctx, msg)) this.queueIntent(msg);
     const anyAlive = this.ml.anyAlive();
-    if (anyAlive) this.ml.gossip();
-    this.out.push({ kind: 'timer', name: 'serf.leave1', atMs: this.now + (anyAlive ? this.cfg.gossipIntervalMs : 0) });
+    if (anyAlive) this.ml.gossip(ctx);
+    armTimer(ctx, 'serf.leave1', ctx.nowMs + (anyAlive ? this.cfg.gossipIntervalMs : 0));
   }
 
-  private finishLeave(): void {
+  private finishLeave(ctx: C): void {
     this.state = 'left';
-    this.appendSnapshot(snapshotLine.leave(), true);
-    this.ml.stop();
-    for (const name of ['serf.reap', 'serf.reconnect', 'serf.leave1', 'serf.leave2']) this.out.push({ kind: 'cancelTimer', name });
-    for (const reqId of this.leaveReqIds) this.out.push({ kind: 'leaveDone', reqId });
+    this.appendSnapshot(ctx, snapshotLine.leave(), true);
+    this.ml.stop(ctx);
+    for (const name of ['serf.reap', 'serf.reconnect', 'serf.leave1', 'serf.leave2']) cancelTimer(ctx, name);
+    for (const reqId of this.leaveReqIds) ctx.out.push({ kind: 'leaveDone', reqId });
     this.leaveReqIds = [];
   }
 
-  private setTags(tags: Record<string, string>): void {
+  private setTags(ctx: C, tags: Record<string, string>): void {
     this.cfg.tags = { ...tags };
     if (this.state === 'init') return;
-    this.ml.updateMeta(tags);
+    this.ml.updateMeta(ctx, tags);
   }
 
   /** serf RemoveFailedNode: a leave intent on the node's behalf (failed → left). */
-  private forceLeave(node: string): void {
+  private forceLeave(ctx: C, node: string): void {
     const msg: LeaveIntentMsg = { t: 'gossip.leaveIntent', ltime: this.clock.time, node };
     this.clock.increment();
-    this.handleLeaveIntent(msg);
+    this.handleLeaveIntent(ctx, msg);
     if (this.ml.anyAlive()) this.queueIntent(msg);
   }
 
   // ------------------------------------------------------------------------------ timers
 
-  private onTimer(name: string): void {
+  private onTimer(ctx: C, name: string): void {
     switch (name) {
       case 'serf.reap':
-        this.reap();
-        this.out.push({ kind: 'timer', name: 'serf.reap', atMs: this.now + this.cfg.reapIntervalMs });
+        this.reap(ctx);
+        armTimer(ctx, 'serf.reap', ctx.nowMs + this.cfg.reapIntervalMs);
         return;
       case 'serf.reconnect':
-        this.reconnect();
-        this.out.push({ kind: 'timer', name: 'serf.reconnect', atMs: this.now + this.cfg.reconnectIntervalMs });
+        this.reconnect(ctx);
+        armTimer(ctx, 'serf.reconnect', ctx.nowMs + this.cfg.reconnectIntervalMs);
         return;
       case 'serf.leave1': {
         if (this.state !== 'leaving') return;
-        this.ml.leave();
+        this.ml.leave(ctx);
         const anyAlive = this.ml.anyAlive();
-        if (anyAlive) this.ml.gossip();
-        this.out.push({ kind: 'timer', name: 'serf.leave2', atMs: this.now + (anyAlive ? this.cfg.leavePropagateDelayMs : 0) });
+        if (anyAlive) this.ml.gossip(ctx);
+        armTimer(ctx, 'serf.leave2', ctx.nowMs + (anyAlive ? this.cfg.leavePropagateDelayMs : 0));
         return;
       }
       case 'serf.leave2':
-        if (this.state === 'leaving') this.finishLeave();
+        if (this.state === 'leaving') this.finishLeave(ctx);
         return;
     }
   }
 
   /** Failed members get a join attempt with probability failed/alive, one per interval. */
-  private reconnect(): void {
+  private reconnect(ctx: C): void {
     if (this.state !== 'alive') return;
     const numFailed = this.failedMembers.length;
     if (numFailed === 0) return;
@@ -324,39 +324,39 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     const m = this.memberMap.get(name);
     if (!m) return;
     const addr = `${m.member.addr}:${m.member.port}`;
-    this.log('INFO', `attempting reconnect to ${name} ${addr}`);
+    this.log(ctx, 'INFO', `attempting reconnect to ${name} ${addr}`);
     const token = this.nextToken++;
     this.joins.set(token, { kind: 'reconnect', reqId: 0, remaining: 1, contacted: 0, errors: [] });
-    this.ml.startPushPull(addr, true, token);
+    this.ml.startPushPull(ctx, addr, true, token);
   }
 
-  private reap(): void {
-    this.failedMembers = this.reapList(this.failedMembers, this.cfg.reconnectTimeoutMs);
-    this.leftMembers = this.reapList(this.leftMembers, this.cfg.tombstoneTimeoutMs);
+  private reap(ctx: C): void {
+    this.failedMembers = this.reapList(ctx, this.failedMembers, this.cfg.reconnectTimeoutMs);
+    this.leftMembers = this.reapList(ctx, this.leftMembers, this.cfg.tombstoneTimeoutMs);
     for (const [name, it] of [...this.recentIntents]) {
-      if (this.now - it.atMs > this.cfg.recentIntentTimeoutMs) this.recentIntents.delete(name);
+      if (ctx.nowMs - it.atMs > this.cfg.recentIntentTimeoutMs) this.recentIntents.delete(name);
     }
   }
 
-  private reapList(names: string[], timeoutMs: number): string[] {
+  private reapList(ctx: C, names: string[], timeoutMs: number): string[] {
     const keep: string[] = [];
     for (const name of names) {
       const m = this.memberMap.get(name);
       if (!m) continue;
-      if (this.now - m.leaveTimeMs <= timeoutMs) {
+      if (ctx.nowMs - m.leaveTimeMs <= timeoutMs) {
         keep.push(name);
         continue;
       }
       this.memberMap.delete(name);
-      this.log('INFO', `EventMemberReap: ${name}`);
-      this.emitEvent('reap', m.member);
+      this.log(ctx, 'INFO', `EventMemberReap: ${name}`);
+      this.emitEvent(ctx, 'reap', m.member);
     }
     return keep;
   }
 
   // ------------------------------------------------------------------------------ memberlist delegate
 
-  notifyJoin(n: NodeState): void {
+  notifyJoin(ctx: C, n: NodeState): void {
     let m = this.memberMap.get(n.name);
     if (!m) {
       m = { member: memberFromNode(n, 'alive'), statusLTime: 0, statusIntent: 'join', leaveTimeMs: 0 };
@@ -374,43 +374,43 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     }
     this.failedMembers = without(this.failedMembers, n.name);
     this.leftMembers = without(this.leftMembers, n.name);
-    this.log('INFO', `EventMemberJoin: ${n.name} ${n.ip}`);
-    this.emitEvent('join', m.member);
-    this.snapshotAlive(n.name, addrOf(n));
+    this.log(ctx, 'INFO', `EventMemberJoin: ${n.name} ${n.ip}`);
+    this.emitEvent(ctx, 'join', m.member);
+    this.snapshotAlive(ctx, n.name, addrOf(n));
   }
 
-  notifyLeave(n: NodeState): void {
+  notifyLeave(ctx: C, n: NodeState): void {
     const m = this.memberMap.get(n.name);
     if (!m) return;
     const wasLeaving = m.member.status === 'leaving';
     if (m.member.status !== 'alive' && m.member.status !== 'leaving') return;
     if (wasLeaving || n.state === 'left') {
       m.member.status = 'left';
-      m.leaveTimeMs = this.now;
+      m.leaveTimeMs = ctx.nowMs;
       this.leftMembers.push(n.name);
     } else {
       m.member.status = 'failed';
-      m.leaveTimeMs = this.now;
+      m.leaveTimeMs = ctx.nowMs;
       this.failedMembers.push(n.name);
     }
     const type: MemberEventType = m.member.status === 'left' ? 'leave' : 'failed';
-    this.log('INFO', `${type === 'leave' ? 'EventMemberLeave' : 'EventMemberFailed'}: ${n.name} ${n.ip}`);
-    this.emitEvent(type, m.member);
-    this.snapshotNotAlive(n.name);
+    this.log(ctx, 'INFO', `${type === 'leave' ? 'EventMemberLeave' : 'EventMemberFailed'}: ${n.name} ${n.ip}`);
+    this.emitEvent(ctx, type, m.member);
+    this.snapshotNotAlive(ctx, n.name);
   }
 
-  notifyUpdate(n: NodeState): void {
+  notifyUpdate(ctx: C, n: NodeState): void {
     const m = this.memberMap.get(n.name);
     if (!m) return;
     m.member = { ...memberFromNode(n, m.member.status) };
-    this.log('INFO', `EventMemberUpdate: ${n.name}`);
-    this.emitEvent('update', m.member);
-    this.snapshotAlive(n.name, addrOf(n));
+    this.log(ctx, 'INFO', `EventMemberUpdate: ${n.name}`);
+    this.emitEvent(ctx, 'update', m.member);
+    this.snapshotAlive(ctx, n.name, addrOf(n));
   }
 
-  notifyIntent(msg: JoinIntentMsg | LeaveIntentMsg): void {
+  notifyIntent(ctx: C, msg: JoinIntentMsg | LeaveIntentMsg): void {
     if (typeof msg.ltime !== 'number' || typeof msg.node !== 'string') return;
-    const rebroadcast = msg.t === 'gossip.joinIntent' ? this.handleJoinIntent(msg) : this.handleLeaveIntent(msg);
+    const rebroadcast = msg.t === 'gossip.joinIntent' ? this.handleJoinIntent(ctx, msg) : this.handleLeaveIntent(ctx, msg);
     if (rebroadcast) this.queueIntent(msg);
   }
 
@@ -432,7 +432,7 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     return { ltime: this.clock.time, status, left, eventLTime: this.eventClock.time, queryLTime: this.queryClock.time };
   }
 
-  mergeRemoteState(s: SerfPushState, _join: boolean): void {
+  mergeRemoteState(ctx: C, s: SerfPushState, _join: boolean): void {
     if (!s || typeof s !== 'object' || !Array.isArray(s.status)) return;
     this.clock.witness(s.ltime);
     this.eventClock.witness(s.eventLTime);
@@ -442,19 +442,19 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     for (const pair of s.status) if (Array.isArray(pair)) ltimes.set(pair[0], pair[1]);
     for (const name of left) {
       const ltime = ltimes.get(name);
-      if (ltime !== undefined) this.handleLeaveIntent({ t: 'gossip.leaveIntent', ltime, node: name });
+      if (ltime !== undefined) this.handleLeaveIntent(ctx, { t: 'gossip.leaveIntent', ltime, node: name });
     }
     for (const [name, ltime] of ltimes) {
-      if (!left.has(name)) this.handleJoinIntent({ t: 'gossip.joinIntent', ltime, node: name });
+      if (!left.has(name)) this.handleJoinIntent(ctx, { t: 'gossip.joinIntent', ltime, node: name });
     }
   }
 
   // ------------------------------------------------------------------------------ intents
 
-  private broadcastJoin(ltime: number): void {
+  private broadcastJoin(ctx: C, ltime: number): void {
     const msg: JoinIntentMsg = { t: 'gossip.joinIntent', ltime, node: this.cfg.name };
     this.clock.witness(ltime);
-    this.handleJoinIntent(msg);
+    this.handleJoinIntent(ctx, msg);
     this.queueIntent(msg);
   }
 
@@ -463,10 +463,10 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
   }
 
   /** Returns true when the intent was new (and should be rebroadcast). */
-  private handleJoinIntent(msg: JoinIntentMsg): boolean {
+  private handleJoinIntent(ctx: C, msg: JoinIntentMsg): boolean {
     this.clock.witness(msg.ltime);
     const m = this.memberMap.get(msg.node);
-    if (!m) return this.recordIntent(msg.node, 'join', msg.ltime);
+    if (!m) return this.recordIntent(ctx, msg.node, 'join', msg.ltime);
     if (msg.ltime <= m.statusLTime) return false;
     m.statusLTime = msg.ltime;
     m.statusIntent = 'join';
@@ -474,15 +474,15 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     return true;
   }
 
-  private handleLeaveIntent(msg: LeaveIntentMsg): boolean {
+  private handleLeaveIntent(ctx: C, msg: LeaveIntentMsg): boolean {
     this.clock.witness(msg.ltime);
     const m = this.memberMap.get(msg.node);
-    if (!m) return this.recordIntent(msg.node, 'leave', msg.ltime);
+    if (!m) return this.recordIntent(ctx, msg.node, 'leave', msg.ltime);
     // Someone says we are leaving while we are not: refute with a newer join intent (the
     // witness above put our clock past msg.ltime). A tie is refuted too: Lamport times are not
     // unique across nodes (a force-leave), and only a strictly newer join supersedes a leave.
     if (msg.node === this.cfg.name && this.state === 'alive') {
-      if (msg.ltime >= m.statusLTime) this.broadcastJoin(this.clock.time);
+      if (msg.ltime >= m.statusLTime) this.broadcastJoin(ctx, this.clock.time);
       return false;
     }
     if (msg.ltime <= m.statusLTime) return false;
@@ -498,8 +498,8 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
         m.statusIntent = 'leave';
         this.failedMembers = without(this.failedMembers, msg.node);
         this.leftMembers.push(msg.node);
-        this.log('INFO', `EventMemberLeave: ${m.member.name} ${m.member.addr}`);
-        this.emitEvent('leave', m.member);
+        this.log(ctx, 'INFO', `EventMemberLeave: ${m.member.name} ${m.member.addr}`);
+        this.emitEvent(ctx, 'leave', m.member);
         return true;
       default:
         return false;
@@ -507,38 +507,38 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
   }
 
   /** serf recentIntents: hold an intent for a node we have not met yet (one per node, newest wins). */
-  private recordIntent(node: string, type: 'join' | 'leave', ltime: number): boolean {
+  private recordIntent(ctx: C, node: string, type: 'join' | 'leave', ltime: number): boolean {
     const prev = this.recentIntents.get(node);
     if (prev && prev.ltime >= ltime) return false;
-    this.recentIntents.set(node, { type, ltime, atMs: this.now });
+    this.recentIntents.set(node, { type, ltime, atMs: ctx.nowMs });
     return true;
   }
 
   // ------------------------------------------------------------------------------ snapshot
 
-  private snapshotAlive(name: string, addr: string): void {
+  private snapshotAlive(ctx: C, name: string, addr: string): void {
     if (this.snapAlive.get(name) === addr) return;
     this.snapAlive.set(name, addr);
-    this.appendSnapshot(snapshotLine.alive(name, addr), true);
+    this.appendSnapshot(ctx, snapshotLine.alive(name, addr), true);
   }
 
-  private snapshotNotAlive(name: string): void {
+  private snapshotNotAlive(ctx: C, name: string): void {
     if (!this.snapAlive.delete(name)) return;
-    this.appendSnapshot(snapshotLine.notAlive(name), true);
+    this.appendSnapshot(ctx, snapshotLine.notAlive(name), true);
   }
 
-  private maybeSnapshotClock(): void {
-    if (this.clock.time === this.snapClockWritten || this.now - this.snapClockAtMs < SNAPSHOT_CLOCK_INTERVAL_MS) return;
-    this.snapshotClock(false);
+  private maybeSnapshotClock(ctx: C): void {
+    if (this.clock.time === this.snapClockWritten || ctx.nowMs - this.snapClockAtMs < SNAPSHOT_CLOCK_INTERVAL_MS) return;
+    this.snapshotClock(ctx, false);
   }
 
-  private snapshotClock(sync: boolean): void {
+  private snapshotClock(ctx: C, sync: boolean): void {
     this.snapClockWritten = this.clock.time;
-    this.snapClockAtMs = this.now;
-    this.appendSnapshot(snapshotLine.clock(this.clock.time), sync);
+    this.snapClockAtMs = ctx.nowMs;
+    this.appendSnapshot(ctx, snapshotLine.clock(this.clock.time), sync);
   }
 
-  private appendSnapshot(text: string, sync: boolean): void {
+  private appendSnapshot(ctx: C, text: string, sync: boolean): void {
     if (this.snapBytes + text.length > SNAPSHOT_COMPACT_BYTES) {
       // Compact: rewrite only what a replay needs.
       let full = '';
@@ -546,21 +546,21 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
       full += snapshotLine.clock(this.clock.time) + snapshotLine.eventClock(this.eventClock.time) + snapshotLine.queryClock(this.queryClock.time);
       full += text;
       this.snapBytes = full.length;
-      this.out.push({ kind: 'persist', path: this.cfg.snapshotPath, data: encoder.encode(full), mode: 'replace', sync });
+      persistFile(ctx, this.cfg.snapshotPath, encoder.encode(full), 'replace', sync);
       return;
     }
     this.snapBytes += text.length;
-    this.out.push({ kind: 'persist', path: this.cfg.snapshotPath, data: encoder.encode(text), mode: 'append', sync });
+    persistFile(ctx, this.cfg.snapshotPath, encoder.encode(text), 'append', sync);
   }
 
   // ------------------------------------------------------------------------------ helpers
 
-  private emitEvent(type: MemberEventType, member: Member): void {
-    this.out.push({ kind: 'memberEvent', type, member: { ...member, tags: { ...member.tags } } });
+  private emitEvent(ctx: C, type: MemberEventType, member: Member): void {
+    ctx.out.push({ kind: 'memberEvent', type, member: { ...member, tags: { ...member.tags } } });
   }
 
-  private log(level: 'INFO' | 'WARN' | 'ERR', text: string): void {
-    this.out.push({ kind: 'log', level, source: 'serf', text });
+  private log(ctx: C, level: 'INFO' | 'WARN' | 'ERR', text: string): void {
+    logLine(ctx, level, 'serf', text);
   }
 
   private placeholderNode(): NodeState {
