@@ -18,6 +18,10 @@ export interface QueryOptions {
 export function buildQuery(name: string, type: string, opts: QueryOptions): Uint8Array {
   const code = typeCode(type);
   if (code === undefined) throw new Error(`unknown DNS record type '${type}'; use A, AAAA, SRV, ANY, TXT, … or TYPEnnn`);
+  const edns = opts.ednsPayloadBytes;
+  if (edns !== undefined && (!Number.isInteger(edns) || edns < 0 || edns > 0xffff)) {
+    throw new Error(`EDNS payload size ${edns} is not a whole number from 0 to 65535`);
+  }
   const upper = type.toUpperCase();
   const bytes = dnsPacket.encode({
     type: 'query',
@@ -33,5 +37,13 @@ export function buildQuery(name: string, type: string, opts: QueryOptions): Uint
   const qtypeAt = bytes.length - 4 - (opts.ednsPayloadBytes === undefined ? 0 : 11);
   bytes[qtypeAt] = code >> 8;
   bytes[qtypeAt + 1] = code & 0xff;
+  if (edns !== undefined) {
+    // dns-packet writes `udpPayloadSize || 4096`, so a size of 0 would go out as 4096 and a
+    // test asking "what does a client advertising 0 get" would really ask for 4096. Write the
+    // OPT CLASS field (the payload size: 3 bytes into the 11-byte OPT record) ourselves.
+    const classAt = bytes.length - 11 + 3;
+    bytes[classAt] = edns >> 8;
+    bytes[classAt + 1] = edns & 0xff;
+  }
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }

@@ -292,10 +292,10 @@ describe('UDP limits and truncation', () => {
     pairsConsistent(huge.packet);
   });
 
-  it('property: answers are healthy, pairs consistent, size within the transport limit', () => {
+  // The property, shared by the random runs and the regression seeds below.
+  const healthyAnswersProperty = (() => {
     const instance = fc.record({ status: fc.constantFrom('passing', 'warning', 'critical'), nodeOk: fc.boolean(), port: fc.integer({ min: 1, max: 65535 }), nameLen: fc.integer({ min: 1, max: 40 }) });
-    fc.assert(
-      fc.property(
+    return fc.property(
         fc.array(instance, { minLength: 1, maxLength: 40 }),
         fc.constantFrom<'udp' | 'tcp'>('udp', 'tcp'),
         fc.option(fc.integer({ min: 0, max: 8192 }), { nil: undefined }),
@@ -331,9 +331,23 @@ describe('UDP limits and truncation', () => {
           expect(mine.answers.length).toBe(packet.answers!.length);
           expect(mine.additionals.length).toBe(packet.additionals!.length);
         },
-      ),
-      { numRuns: 300 },
-    );
+      );
+  })();
+
+  it('property: answers are healthy, pairs consistent, size within the transport limit', () => {
+    fc.assert(healthyAnswersProperty, { numRuns: 300 });
+  });
+
+  it('regression seed 1293323431: a client advertising an EDNS size of 0 gets at most 512 bytes', () => {
+    // The query builder sent 0 as 4096 (dns-packet's `|| 4096`), so the server rightly
+    // answered 517 bytes to what it read as a 4096-byte buffer.
+    fc.assert(healthyAnswersProperty, { seed: 1293323431, numRuns: 300 });
+    const q = buildQuery('svc.service.consul', 'SRV', { id: 1, ednsPayloadBytes: 0 });
+    expect(readMessage(q).additionals.find((r) => r.type === 41)!.klass).toBe(0);
+    const { bytes, packet } = ask(manyView(10, 'n'), 'api.service.consul', 'SRV', { edns: 0 });
+    expect(bytes.length).toBeLessThanOrEqual(512);
+    expect(packet.answers!.length).toBeLessThanOrEqual(3);
+    expect(() => buildQuery('a.consul', 'A', { id: 1, ednsPayloadBytes: 70000 })).toThrow(/EDNS payload size/);
   });
 });
 
