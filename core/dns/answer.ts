@@ -1,7 +1,8 @@
 // core/dns/answer.ts — one DNS query in, one DNS reply out, from the agent's catalog view.
 //
-// Owns: Consul's DNS answering: service lookups (A/AAAA/ANY and SRV with the targets'
-// addresses in ADDITIONAL), node lookups, health filtering, per-query shuffling with the
+// Owns: Consul's DNS answering: service lookups (A/AAAA/ANY and SRV with one additional
+// A/AAAA per SRV target, weights from the service's Weights), node, `.addr.` and reverse
+// (PTR) lookups, health filtering, per-query shuffling with the
 // injected rng, NXDOMAIN/NODATA with Consul's SOA, flags (qr aa, rd echoed, ra only with
 // recursors), EDNS, UDP/TCP trimming, FORMERR/NOTIMP for bad requests.
 // Must never: throw, do I/O, read a clock, or draw randomness other than from ctx.rng.
@@ -14,8 +15,8 @@ import { serviceTtlFor, type DnsConfig } from './config.ts';
 import { filterHealthy, hasTag } from './health.ts';
 import type { AnswerSet, DnsAnswerCache } from './cache.ts';
 import { parseQueryName, type Lookup } from './names.ts';
-import { addressRecords, isEncodableName, optRecord, soaRecord, srvRecord, type Rr } from './records.ts';
-import { fitUnits, limitsFor, type AnswerUnit, type EncodedRr, type TrimLimits } from './trim.ts';
+import { addressRecords, fqdn, hexOf, ipBytes, ipText, isEncodableName, optRecord, ptrRecord, soaRecord, srvRecord, type Rr } from './records.ts';
+import { fitUnits, limitsFor, type AnswerUnit, type TrimLimits } from './trim.ts';
 import { readHeader, readName, readRecord, TYPE, WireError, type WireHeader, type WireRecord } from './wire.ts';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -122,10 +123,6 @@ export function encodeRr(rr: Rr): Uint8Array {
   return dnsPacket.encode({ type: 'response', answers: [rr] }).subarray(12);
 }
 
-function encodedWithKey(rr: StringAnswer): EncodedRr {
-  return { key: `${rr.name.toLowerCase()}|${rr.type}|${rr.data.toLowerCase()}`, bytes: encodeRr(rr) };
-}
-
 const OPT_BYTES = encodeRr(optRecord(0));
 const OPT_BADVERS_BYTES = encodeRr(optRecord(BADVERS_UPPER));
 
@@ -191,6 +188,41 @@ function nodeNamed(view: CatalogView, node: string): CatalogNode | undefined {
     .sort((a, b) => (a.Node < b.Node ? -1 : a.Node > b.Node ? 1 : 0))[0];
 }
 
+/** Consul's SRV weight: Weights.Warning when any of the instance's checks warns, else Weights.Passing. */
+function srvWeight(inst: ServiceInstance): number {
+  const warning = inst.Checks.some((c) => (c.ServiceID === '' || c.ServiceID === inst.Service.ID) && c.Status === 'warning');
+  const w = warning ? inst.Service.Weights.Warning : inst.Service.Weights.Passing;
+  return Number.isInteger(w) ? Math.min(0xffff, Math.max(0, w)) : 1;
+}
+
+const effectiveAddress = (inst: ServiceInstance): string => (inst.Service.Address !== '' ? inst.Service.Address : inst.Node.Address);
+
+/**
+ * Where an SRV record points and which records name that target. The node name is the
+ * target while it stands for one address in this answer (Consul 0.5's form, which the
+ * walkthrough's transcript shows: `n2.node.dc1.consul. A 127.0.0.1` for a service address).
+ * When one node answers several addresses for the service, an instance whose own IP address
+ * is not the node's gets `<hex>.addr.<dc>.<domain>` (Consul 1.x's form: one SRV target
+ * cannot carry several IPs), and a host-name service address is its own target.
+ */
+function srvTarget(
+  inst: ServiceInstance,
+  nodeIsAmbiguous: boolean,
+  ctx: DnsContext,
+  dc: string,
+  ttl: number,
+): { target: string; extra: StringAnswer[] } {
+  const nodeTarget = `${inst.Node.Node}.node.${dc}.${ctx.config.domain}`;
+  const address = effectiveAddress(inst);
+  if (!nodeIsAmbiguous || address === inst.Node.Address) {
+    return { target: nodeTarget, extra: addressRecords(nodeTarget, address, TYPE.ANY, ttl) };
+  }
+  const bytes = ipBytes(address);
+  if (bytes === null) return { target: fqdn(address), extra: [] };
+  const target = `${hexOf(bytes)}.addr.${dc}.${ctx.config.domain}`;
+  return { target, extra: addressRecords(target, address, TYPE.ANY, ttl) };
+}
+
 function serviceAnswers(q: Query, ctx: DnsContext, service: string, tag: string, dc: string): AnswerSet {
   const all = instancesOf(ctx.view, service).filter((i) => hasTag(i, tag));
   const { healthy, logs } = filterHealthy(all, ctx.config.onlyPassing);
@@ -199,26 +231,36 @@ function serviceAnswers(q: Query, ctx: DnsContext, service: string, tag: string,
   const ttl = serviceTtlFor(ctx.config, service);
   const units: AnswerUnit[] = [];
   const seen = new Set<string>();
-  for (const inst of healthy) {
-    const address = inst.Service.Address !== '' ? inst.Service.Address : inst.Node.Address;
-    if (q.qtype === TYPE.SRV) {
-      // One SRV per (node, port), as Consul: two registrations of one port are one endpoint.
-      const key = `${inst.Node.Node}:${inst.Service.Port}`;
+  if (q.qtype === TYPE.SRV) {
+    const addressesOfNode = new Map<string, Set<string>>();
+    for (const inst of healthy) {
+      const set = addressesOfNode.get(inst.Node.Node) ?? new Set<string>();
+      set.add(effectiveAddress(inst));
+      addressesOfNode.set(inst.Node.Node, set);
+    }
+    for (const inst of healthy) {
+      // One SRV per (node, service address, port), as Consul: instances that share a port
+      // but have their own addresses are distinct endpoints; two registrations of the same
+      // address and port are one.
+      const key = `${inst.Node.Node}\u0000${inst.Service.Address}\u0000${inst.Service.Port}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const target = `${inst.Node.Node}.node.${dc}.${ctx.config.domain}`;
+      const { target, extra } = srvTarget(inst, addressesOfNode.get(inst.Node.Node)!.size > 1, ctx, dc, ttl);
       if (!isEncodableName(target)) {
         logs.push({
           kind: 'log', level: 'WARN', source: 'dns',
-          text: `node name '${inst.Node.Node}' is not a valid DNS name; leaving it out of service '${inst.Service.Service}'`,
+          text: `SRV target '${target}' of service '${inst.Service.Service}' on node '${inst.Node.Node}' is not a valid DNS name; leaving it out`,
         });
         continue;
       }
       units.push({
-        answer: encodeRr(srvRecord(q.qname, inst.Service.Port, target, ttl)),
-        additionals: addressRecords(target, address, TYPE.ANY, ttl).map(encodedWithKey),
+        answer: encodeRr(srvRecord(q.qname, inst.Service.Port, target, ttl, srvWeight(inst))),
+        additionals: extra.map(encodeRr),
       });
-    } else {
+    }
+  } else {
+    for (const inst of healthy) {
+      const address = effectiveAddress(inst);
       if (seen.has(address)) continue;
       seen.add(address);
       for (const rr of addressRecords(q.qname, address, q.qtype, ttl)) units.push({ answer: encodeRr(rr), additionals: [] });
@@ -234,6 +276,32 @@ function nodeAnswers(q: Query, ctx: DnsContext, nodeName: string): AnswerSet {
   return { rcode: RCODE.NOERROR, units, logs: [], shuffle: false };
 }
 
+/** `<hex>.addr.…`: the address itself, with the node TTL (as Consul). */
+function addrAnswers(q: Query, ctx: DnsContext, address: Uint8Array): AnswerSet {
+  const units = addressRecords(q.qname, ipText(address), q.qtype, ctx.config.nodeTtlS).map((rr) => ({ answer: encodeRr(rr), additionals: [] }));
+  return { rcode: RCODE.NOERROR, units, logs: [], shuffle: false };
+}
+
+const sameBytes = (a: Uint8Array | null, b: Uint8Array): boolean => a !== null && a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** `dig -x`: the node with that address, else a service registered at it (Consul's handlePtr). */
+function ptrAnswers(q: Query, ctx: DnsContext, address: Uint8Array | null): AnswerSet {
+  const none: AnswerSet = { rcode: RCODE.NXDOMAIN, units: [], logs: [], shuffle: false };
+  if (address === null) return none;
+  const dc = ctx.datacenter;
+  const domain = ctx.config.domain;
+  const answer = (target: string): AnswerSet =>
+    isEncodableName(target) ? { rcode: RCODE.NOERROR, units: [{ answer: encodeRr(ptrRecord(q.qname, target, 0)), additionals: [] }], logs: [], shuffle: false } : none;
+  const node = ctx.view.nodes().find((n) => sameBytes(ipBytes(n.Address), address));
+  if (node) return answer(`${node.Node}.node.${dc}.${domain}`);
+  for (const name of ctx.view.services().keys()) {
+    if (ctx.view.serviceInstances(name).some((i) => sameBytes(ipBytes(i.Service.Address), address))) {
+      return answer(`${name}.service.${dc}.${domain}`);
+    }
+  }
+  return none;
+}
+
 /** What the name and type resolve to, before shuffling and trimming (cacheable per catalog index). */
 function answerSet(q: Query, ctx: DnsContext, lookup: Lookup): AnswerSet {
   if (lookup.kind === 'invalid') {
@@ -244,6 +312,8 @@ function answerSet(q: Query, ctx: DnsContext, lookup: Lookup): AnswerSet {
     return { rcode: RCODE.SERVFAIL, units: [], logs: [dnsLog('ERR', `rpc error: No path to datacenter '${lookup.datacenter}'`)], shuffle: false };
   }
   if (lookup.kind === 'service') return serviceAnswers(q, ctx, lookup.service, lookup.tag, ctx.datacenter);
+  if (lookup.kind === 'addr') return addrAnswers(q, ctx, lookup.address);
+  if (lookup.kind === 'ptr') return ptrAnswers(q, ctx, lookup.address);
   return nodeAnswers(q, ctx, lookup.node);
 }
 
@@ -291,6 +361,10 @@ function respond(req: Uint8Array, ctx: DnsContext, logs: LogEffect[]): DnsOutcom
   if (!set) {
     set = answerSet(q, ctx, lookup);
     ctx.cache?.set(key, set);
+  }
+  // A reverse name we hold nothing for goes upstream, as any other name outside our data.
+  if (lookup.kind === 'ptr' && set.units.length === 0 && recursion) {
+    return { kind: 'forward', recursors: config.recursors.slice(), request: req, logs };
   }
   logs.push(...set.logs);
   const units = set.shuffle && set.units.length > 1 ? ctx.rng.shuffle(set.units) : set.units;

@@ -1,8 +1,8 @@
 // core/dns/records.ts — the resource records Muster's DNS interface answers with.
 //
-// Owns: building A/AAAA/CNAME records for an address, Consul's SRV and SOA records, the
+// Owns: building A/AAAA/CNAME records for an address, Consul's SRV, PTR and SOA records, the
 // OPT record of an EDNS reply, and checking a name can go on the wire (labels ≤ 63 bytes,
-// ≤ 255 in all) before dns-packet writes it.
+// ≤ 255 in all) before dns-packet writes it; IP literals as bytes (for `.addr.` names and PTR).
 // Must never: look at the catalog or the query; callers decide which records to build.
 import type { OptAnswer, SoaAnswer, SrvAnswer, StringAnswer } from 'dns-packet';
 
@@ -62,6 +62,44 @@ export function isIPv6(s: string): boolean {
   return doubles === 1 ? groups.length < need : groups.length === need;
 }
 
+/** The address as 4 or 16 bytes, or null when it is not an IP literal (a host name). */
+export function ipBytes(address: string): Uint8Array | null {
+  if (isIPv4(address)) return Uint8Array.from(address.split('.').map(Number));
+  if (!isIPv6(address)) return null;
+  let text = address;
+  const tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    // An embedded IPv4 tail (::ffff:1.2.3.4) is two groups.
+    tail.push(...text.slice(lastColon + 1).split('.').map(Number));
+    text = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
+  const parse = (part: string | undefined): number[] => (part ? part.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = parse(rest);
+  const groups = rest === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  if (tail.length === 4) out.set(tail, 12);
+  return out;
+}
+
+/** Text form of 4 or 16 address bytes (IPv6 written out in full, which every reader accepts). */
+export function ipText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
+export function hexOf(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
 }
@@ -82,8 +120,12 @@ export function addressRecords(owner: string, address: string, qtype: number, tt
   return [];
 }
 
-export function srvRecord(owner: string, port: number, target: string, ttl: number): SrvAnswer {
-  return { name: owner, type: 'SRV', ttl, class: 'IN', data: { priority: 1, weight: 1, port, target } };
+export function srvRecord(owner: string, port: number, target: string, ttl: number, weight = 1): SrvAnswer {
+  return { name: owner, type: 'SRV', ttl, class: 'IN', data: { priority: 1, weight, port, target } };
+}
+
+export function ptrRecord(owner: string, target: string, ttl: number): StringAnswer {
+  return { name: owner, type: 'PTR', ttl, class: 'IN', data: target };
 }
 
 /** `consul. 0 IN SOA ns.consul. postmaster.consul. <serial> 3600 600 86400 0` */

@@ -3,7 +3,9 @@
 // Owns: Consul's trimUDPResponse rules over encoded answer units: without EDNS (limit 512
 // bytes) at most udp_answer_limit answers; answers are kept as a prefix while the message
 // fits the size limit (512, the EDNS buffer size, or 65535 over TCP); an answer's additional
-// records (its SRV target's addresses) come and go with it, so SRV/A pairs stay consistent.
+// records (its SRV target's address) come and go with it, so SRV/A pairs stay consistent.
+// As in Consul every SRV record brings its own additional record, even when an earlier SRV
+// record of the same node already brought an equal one: HAProxy pairs them one to one.
 // Must never: drop the question, the authority section or the OPT record.
 
 export const DNS_UDP_MIN_BYTES = 512;
@@ -12,16 +14,10 @@ export const DNS_UDP_MAX_BYTES = 65507;
 /** A TCP DNS message carries a 2-byte length. */
 export const DNS_TCP_MAX_BYTES = 65535;
 
-/** One encoded record; `key` identifies equal records so a shared one is sent once. */
-export interface EncodedRr {
-  key: string;
-  bytes: Uint8Array;
-}
-
 /** One answer record and the additional records that belong to it. */
 export interface AnswerUnit {
   answer: Uint8Array;
-  additionals: EncodedRr[];
+  additionals: Uint8Array[];
 }
 
 export interface TrimLimits {
@@ -54,24 +50,15 @@ export interface Fitted {
 export function fitUnits(units: readonly AnswerUnit[], fixedBytes: number, limits: TrimLimits): Fitted {
   const answers: Uint8Array[] = [];
   const additionals: Uint8Array[] = [];
-  const sent = new Set<string>();
   let bytes = fixedBytes;
   for (const unit of units) {
     if (answers.length >= limits.maxAnswers) break;
     let add = unit.answer.length;
-    const fresh: EncodedRr[] = [];
-    for (const x of unit.additionals) {
-      if (sent.has(x.key) || fresh.some((f) => f.key === x.key)) continue;
-      fresh.push(x);
-      add += x.bytes.length;
-    }
+    for (const x of unit.additionals) add += x.length;
     if (bytes + add > limits.maxBytes) break;
     bytes += add;
     answers.push(unit.answer);
-    for (const x of fresh) {
-      sent.add(x.key);
-      additionals.push(x.bytes);
-    }
+    for (const x of unit.additionals) additionals.push(x);
   }
   return { answers, additionals, bytes, trimmed: answers.length < units.length };
 }

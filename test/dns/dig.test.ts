@@ -125,6 +125,12 @@ describe('real dig against the DNS server', () => {
     expect(await short('N3.NODE.CONSUL', 'A')).toEqual(['10.10.126.187']);
   });
 
+  it('dig -x answers the node name (Consul PTR), and NXDOMAIN for an address nobody has', async () => {
+    expect(await short('-x', '10.10.126.101')).toEqual(['n2.node.dc1.consul.']);
+    const out = await dig('-x', '192.0.2.77');
+    expect(out).toContain('status: NXDOMAIN');
+  });
+
   it('NXDOMAIN with the SOA in AUTHORITY', async () => {
     const out = await dig('nothere.service.consul', 'SRV');
     expect(out).toContain('status: NXDOMAIN');
