@@ -9,12 +9,13 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   gossip: async () => (await import('./gossip.ts')).benchGossip,
   dns: async () => (await import('./dns.ts')).benchDns,
   http: async () => (await import('./http.ts')).benchHttp,
+  cli: async () => (await import('./cli.ts')).benchCli,
   /** Needs etcd (Debian etcd-server) and ~4 minutes; run it by name. */
   kv: async () => (await import('./kv.ts')).benchKv,
 };
 
 /** `all` runs the CI-free set that needs no external services. */
-const ALL = ['sim', 'raft', 'gossip', 'http', 'dns'];
+const ALL = ['sim', 'raft', 'gossip', 'http', 'dns', 'cli'];
 
 export async function runBench(args: string[]): Promise<number> {
   const [name = 'all', ...rest] = args;
