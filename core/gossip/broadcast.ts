@@ -83,6 +83,27 @@ export class TransmitLimitedQueue {
     return picked.map((it) => it.msg);
   }
 
+  /** serf checkQueueDepth: keep at most `max` broadcasts, dropping the oldest first. Returns how many went. */
+  prune(max: number): number {
+    if (this.count <= max) return 0;
+    const live: Item[] = [];
+    this.buckets.forEach((b, t) => {
+      for (const it of b ?? []) if (it.live && it.transmits === t) live.push(it);
+    });
+    live.sort((x, y) => x.id - y.id);
+    let dropped = 0;
+    for (const it of live) {
+      if (this.count <= max) break;
+      it.live = false;
+      this.count--;
+      this.byKey.delete(it.key);
+      this.stale[it.transmits] = (this.stale[it.transmits] ?? 0) + 1;
+      dropped++;
+    }
+    this.compact();
+    return dropped;
+  }
+
   /** Drop everything (e.g. after a leave completes). */
   reset(): void {
     this.buckets = [];

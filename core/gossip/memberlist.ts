@@ -24,8 +24,7 @@ import {
   type BroadcastMsg,
   type DeadMsg,
   type GossipMessage,
-  type JoinIntentMsg,
-  type LeaveIntentMsg,
+  type SerfMsg,
   type NodeStateKind,
   type PacketMsg,
   type PushNodeState,
@@ -53,11 +52,13 @@ export interface MemberlistDelegate<C extends StepCtx> {
   notifyJoin(ctx: C, n: NodeState): void;
   notifyLeave(ctx: C, n: NodeState): void;
   notifyUpdate(ctx: C, n: NodeState): void;
-  notifyIntent(ctx: C, msg: JoinIntentMsg | LeaveIntentMsg): void;
+  /** A message for the layer above (memberlist's NotifyMsg): intents and user events. */
+  notifyMsg(ctx: C, msg: SerfMsg): void;
   /** Serf's broadcasts, sharing the datagram's spare bytes after memberlist's own. */
   getBroadcasts(overheadBytes: number, limitBytes: number): BroadcastMsg[];
   localState(join: boolean): SerfPushState;
-  mergeRemoteState(ctx: C, s: SerfPushState, join: boolean): void;
+  /** `token`: the one given to startPushPull when this is the reply to our own push-pull, else 0. */
+  mergeRemoteState(ctx: C, s: SerfPushState, join: boolean, token: number): void;
   /** A push-pull started with `token` finished: error null on success. */
   pushPullDone(ctx: C, token: number, addr: string, error: string | null): void;
 }
@@ -401,7 +402,8 @@ export class Memberlist<C extends StepCtx = StepCtx> {
         return;
       case 'gossip.joinIntent':
       case 'gossip.leaveIntent':
-        this.delegate.notifyIntent(ctx, msg);
+      case 'gossip.userEvent':
+        this.delegate.notifyMsg(ctx, msg);
         return;
       case 'gossip.pushPull':
         this.onPushPull(ctx, from, msg);
@@ -613,7 +615,7 @@ export class Memberlist<C extends StepCtx = StepCtx> {
     const reply: PushPullReplyMsg = { t: 'gossip.pushPullReply', id: msg.id, join: msg.join, nodes: this.localNodeStates(), serf: this.delegate.localState(msg.join) };
     sendMsg(ctx, this.cfg.port, from, 'tcp', reply);
     this.mergeState(ctx, msg.nodes);
-    this.delegate.mergeRemoteState(ctx, msg.serf, msg.join);
+    this.delegate.mergeRemoteState(ctx, msg.serf, msg.join, 0);
   }
 
   private onPushPullReply(ctx: C, from: string, msg: PushPullReplyMsg): void {
@@ -622,7 +624,7 @@ export class Memberlist<C extends StepCtx = StepCtx> {
     this.pushPulls.delete(msg.id);
     cancelTimer(ctx, `ml.pp:${msg.id}`);
     this.mergeState(ctx, msg.nodes);
-    this.delegate.mergeRemoteState(ctx, msg.serf, msg.join);
+    this.delegate.mergeRemoteState(ctx, msg.serf, msg.join, pending.token);
     this.delegate.pushPullDone(ctx, pending.token, pending.addr, null);
     void from;
   }

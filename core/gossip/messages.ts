@@ -30,6 +30,8 @@ export interface DeadMsg { t: 'gossip.dead'; inc: number; node: string; from: st
 /** Serf intents, Lamport-stamped. */
 export interface JoinIntentMsg { t: 'gossip.joinIntent'; ltime: number; node: string }
 export interface LeaveIntentMsg { t: 'gossip.leaveIntent'; ltime: number; node: string }
+/** A serf user event (serf messageUserEvent); `cc` = may be coalesced. */
+export interface UserEventMsg { t: 'gossip.userEvent'; ltime: number; name: string; payload: Uint8Array; cc: boolean }
 
 export interface PushNodeState {
   node: string;
@@ -49,11 +51,15 @@ export interface SerfPushState {
   left: string[];
   eventLTime: number;
   queryLTime: number;
+  /** serf's recent user events, [ltime, [[name, payload], …]] per Lamport time; absent when none. */
+  events?: [number, [string, Uint8Array][]][];
 }
 export interface PushPullMsg { t: 'gossip.pushPull'; id: number; join: boolean; nodes: PushNodeState[]; serf: SerfPushState }
 export interface PushPullReplyMsg { t: 'gossip.pushPullReply'; id: number; join: boolean; nodes: PushNodeState[]; serf: SerfPushState; resent?: boolean }
 
-export type BroadcastMsg = AliveMsg | SuspectMsg | DeadMsg | JoinIntentMsg | LeaveIntentMsg;
+/** Messages memberlist hands up to serf unread. */
+export type SerfMsg = JoinIntentMsg | LeaveIntentMsg | UserEventMsg;
+export type BroadcastMsg = AliveMsg | SuspectMsg | DeadMsg | JoinIntentMsg | LeaveIntentMsg | UserEventMsg;
 export type PacketMsg = PingMsg | PingReqMsg | AckMsg | NackMsg | BroadcastMsg;
 export interface CompoundMsg { t: 'gossip.compound'; parts: PacketMsg[] }
 
@@ -61,7 +67,7 @@ export type GossipMessage = PacketMsg | CompoundMsg | PushPullMsg | PushPullRepl
 
 export const GOSSIP_MESSAGE_TAGS: readonly string[] = [
   'gossip.ping', 'gossip.pingReq', 'gossip.ack', 'gossip.nack', 'gossip.alive', 'gossip.suspect', 'gossip.dead',
-  'gossip.joinIntent', 'gossip.leaveIntent', 'gossip.compound', 'gossip.pushPull', 'gossip.pushPullReply',
+  'gossip.joinIntent', 'gossip.leaveIntent', 'gossip.userEvent', 'gossip.compound', 'gossip.pushPull', 'gossip.pushPullReply',
 ];
 
 export function isGossipMessage(m: unknown): m is GossipMessage {

@@ -13,7 +13,8 @@ import { resolveGossipConfig, type GossipConfig, type ResolvedGossipConfig } fro
 import { TransmitLimitedQueue } from './broadcast.ts';
 import { armTimer, cancelTimer, logLine, persistFile, type StepCtx } from './context.ts';
 import { Memberlist, addrOf, type MemberlistDelegate, type NodeState } from './memberlist.ts';
-import { isGossipMessage, type BroadcastMsg, type JoinIntentMsg, type LeaveIntentMsg, type SerfPushState } from './messages.ts';
+import { encodedSizeBound, isGossipMessage, type BroadcastMsg, type JoinIntentMsg, type LeaveIntentMsg, type SerfMsg, type SerfPushState, type UserEventMsg } from './messages.ts';
+import { UserEventBuffer, checkUserEventSize, readPushEvents } from './user-events.ts';
 import { replaySnapshot, snapshotLine, type PreviousNode, type SnapshotReplay } from './snapshot.ts';
 import type { GossipEffect, GossipInput, Member, MemberEventType, MemberStatus } from './types.ts';
 
@@ -55,6 +56,8 @@ class LamportClock {
 /** Serf's step context: memberlist's effects and serf's own go into one list. */
 type C = StepCtx<GossipEffect>;
 
+/** serf MaxQueueDepth: broadcasts kept per queue before the oldest are dropped. */
+const MAX_QUEUE_DEPTH = 4096;
 const SNAPSHOT_COMPACT_BYTES = 128 * 1024;
 const SNAPSHOT_CLOCK_INTERVAL_MS = 500;
 const encoder = new TextEncoder();
@@ -71,6 +74,11 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
   private readonly eventClock = new LamportClock();
   private readonly queryClock = new LamportClock();
   private readonly intents: TransmitLimitedQueue;
+  private readonly eventBroadcasts: TransmitLimitedQueue;
+  private readonly eventBuffer = new UserEventBuffer();
+  private nextEventKey = 0;
+  /** Newest event time written to the snapshot (serf's lastEventClock). */
+  private snapEventClock: number;
   private state: 'init' | 'alive' | 'leaving' | 'left' = 'init';
   private readonly joins = new Map<number, JoinJob>();
   private nextToken = 1;
@@ -85,6 +93,10 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     this.cfg = resolveGossipConfig(config);
     this.rng = rng.fork('serf');
     this.intents = new TransmitLimitedQueue(this.cfg.retransmitMult);
+    this.eventBroadcasts = new TransmitLimitedQueue(this.cfg.retransmitMult);
+    this.snapEventClock = replay.lastEventClock;
+    // A restarted node does not deliver again the events it saw before (serf eventMinTime).
+    if (replay.lastEventClock > 0) this.eventBuffer.minTime = replay.lastEventClock + 1;
     this.ml = new Memberlist<C>(this.cfg, this.cfg.tags, rng.fork('memberlist'), this);
     this.clock.witness(replay.lastClock);
     this.eventClock.witness(replay.lastEventClock);
@@ -133,6 +145,9 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
       case 'forceLeave':
         this.forceLeave(ctx, input.node);
         break;
+      case 'userEvent':
+        this.userEvent(ctx, input.reqId, input.name, input.payload, input.coalesce);
+        break;
     }
     if (this.state === 'alive' || this.state === 'leaving') this.maybeSnapshotClock(ctx);
     return out;
@@ -153,7 +168,7 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
   stats(): Record<string, string> {
     return {
       encrypted: 'false',
-      event_queue: '0',
+      event_queue: String(this.eventBroadcasts.length),
       event_time: String(this.eventClock.time),
       failed: String(this.failedMembers.length),
       health_score: String(this.ml.healthScore),
@@ -408,14 +423,26 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     this.snapshotAlive(ctx, n.name, addrOf(n));
   }
 
-  notifyIntent(ctx: C, msg: JoinIntentMsg | LeaveIntentMsg): void {
+  notifyMsg(ctx: C, msg: SerfMsg): void {
+    if (msg.t === 'gossip.userEvent') {
+      if (!Number.isInteger(msg.ltime) || typeof msg.name !== 'string' || !(msg.payload instanceof Uint8Array)) return;
+      if (this.handleUserEvent(ctx, msg.ltime, msg.name, msg.payload, msg.cc === true)) this.queueEvent(msg);
+      return;
+    }
     if (typeof msg.ltime !== 'number' || typeof msg.node !== 'string') return;
     const rebroadcast = msg.t === 'gossip.joinIntent' ? this.handleJoinIntent(ctx, msg) : this.handleLeaveIntent(ctx, msg);
     if (rebroadcast) this.queueIntent(msg);
   }
 
+  /** serf's order: intents first, then user events in the bytes left. */
   getBroadcasts(overheadBytes: number, limitBytes: number): BroadcastMsg[] {
-    return this.intents.getBroadcasts(overheadBytes, limitBytes, this.memberMap.size);
+    const n = this.memberMap.size;
+    const msgs = this.intents.getBroadcasts(overheadBytes, limitBytes, n);
+    if (this.eventBroadcasts.length === 0) return msgs;
+    let used = 0;
+    for (const m of msgs) used += encodedSizeBound(m) + overheadBytes;
+    const events = this.eventBroadcasts.getBroadcasts(overheadBytes, limitBytes - used, n);
+    return events.length ? [...msgs, ...events] : msgs;
   }
 
   /** serf LocalState, except that `left` names the members whose newest intent is a leave
@@ -429,10 +456,11 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
       status.push([m.member.name, m.statusLTime]);
       if (m.statusIntent === 'leave' && (m.member.status === 'leaving' || m.member.status === 'left')) left.push(m.member.name);
     }
-    return { ltime: this.clock.time, status, left, eventLTime: this.eventClock.time, queryLTime: this.queryClock.time };
+    const events = this.eventBuffer.pushState();
+    return { ltime: this.clock.time, status, left, eventLTime: this.eventClock.time, queryLTime: this.queryClock.time, ...(events.length ? { events } : {}) };
   }
 
-  mergeRemoteState(ctx: C, s: SerfPushState, _join: boolean): void {
+  mergeRemoteState(ctx: C, s: SerfPushState, join: boolean, token: number): void {
     if (!s || typeof s !== 'object' || !Array.isArray(s.status)) return;
     this.clock.witness(s.ltime);
     this.eventClock.witness(s.eventLTime);
@@ -447,6 +475,48 @@ export class Serf implements Machine<GossipInput, GossipEffect>, MemberlistDeleg
     for (const [name, ltime] of ltimes) {
       if (!left.has(name)) this.handleJoinIntent(ctx, { t: 'gossip.joinIntent', ltime, node: name });
     }
+    // Consul joins with ignoreOld: the events a new member hears of while joining are history.
+    const job = this.joins.get(token);
+    if (join && job && job.kind !== 'reconnect' && Number.isInteger(s.eventLTime) && s.eventLTime > this.eventBuffer.minTime) {
+      this.eventBuffer.minTime = s.eventLTime;
+    }
+    for (const [ltime, events] of readPushEvents(s.events)) {
+      for (const [name, payload] of events) this.handleUserEvent(ctx, ltime, name, payload, false);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ user events
+
+  /** serf UserEvent: checked, stamped with the event clock, delivered here, then gossiped. */
+  private userEvent(ctx: C, reqId: number, name: string, payload: Uint8Array, coalesce: boolean): void {
+    const msg: UserEventMsg = { t: 'gossip.userEvent', ltime: this.eventClock.time, name, payload, cc: coalesce };
+    let error = this.state === 'alive' ? checkUserEventSize(msg) : `serf: cannot send a user event while ${this.state === 'init' ? 'not started' : this.state}`;
+    if (!error && name === '') error = 'user event needs a name';
+    if (!error) {
+      this.eventClock.increment();
+      this.handleUserEvent(ctx, msg.ltime, name, payload, coalesce);
+      this.queueEvent(msg);
+    }
+    ctx.out.push({ kind: 'userEventResult', reqId, error });
+  }
+
+  /** serf handleUserEvent: true when the event is new (delivered, and to be rebroadcast). */
+  private handleUserEvent(ctx: C, ltime: number, name: string, payload: Uint8Array, coalesce: boolean): boolean {
+    this.eventClock.witness(ltime);
+    const verdict = this.eventBuffer.admit(ltime, name, payload, this.eventClock.time);
+    if (verdict === 'old') this.log(ctx, 'WARN', `received old event ${name} from time ${ltime} (current: ${this.eventClock.time})`);
+    if (verdict !== 'new') return false;
+    ctx.out.push({ kind: 'userEvent', ltime, name, payload, coalesce });
+    if (ltime > this.snapEventClock) {
+      this.snapEventClock = ltime;
+      this.appendSnapshot(ctx, snapshotLine.eventClock(ltime), false);
+    }
+    return true;
+  }
+
+  private queueEvent(msg: UserEventMsg): void {
+    this.eventBroadcasts.queue(`event:${this.nextEventKey++}`, msg);
+    this.eventBroadcasts.prune(MAX_QUEUE_DEPTH);
   }
 
   // ------------------------------------------------------------------------------ intents

@@ -32,7 +32,9 @@ export type GossipInput =
   | { kind: 'join'; reqId: number; addrs: string[] }
   | { kind: 'leave'; reqId: number }
   | { kind: 'setTags'; tags: Record<string, string> }
-  | { kind: 'forceLeave'; node: string };
+  | { kind: 'forceLeave'; node: string }
+  /** serf UserEvent: answered by a userEventResult with the same reqId. */
+  | { kind: 'userEvent'; reqId: number; name: string; payload: Uint8Array; coalesce: boolean };
 
 export type MemberEventType = 'join' | 'leave' | 'failed' | 'update' | 'reap';
 
@@ -40,4 +42,7 @@ export type GossipEffect =
   | BaseEffect<GossipMessage>
   | { kind: 'joinResult'; reqId: number; contacted: number; errors: string[] }
   | { kind: 'leaveDone'; reqId: number }
-  | { kind: 'memberEvent'; type: MemberEventType; member: Member };
+  | { kind: 'memberEvent'; type: MemberEventType; member: Member }
+  | { kind: 'userEventResult'; reqId: number; error: string | null }
+  /** A user event seen for the first time (fired here or heard through gossip). */
+  | { kind: 'userEvent'; ltime: number; name: string; payload: Uint8Array; coalesce: boolean };

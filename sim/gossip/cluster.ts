@@ -2,7 +2,8 @@
 // each running the core Host loop with the wire codec around a Serf machine.
 //
 // Owns: spawning/restarting gossip processes (Serf.recover from the host's disk snapshot),
-// recording member events, join results and leave completions for tests and the bench, and
+// recording member events, user events, join results and leave completions for tests and the
+// bench, and
 // small helpers to ask "what does node X think of node Y".
 // Must never: reach into a Serf except through its public API, or use real time/randomness.
 import { wireCodec } from '../../core/codec/index.ts';
@@ -50,6 +51,9 @@ export class GossipCluster {
   readonly events: RecordedEvent[] = [];
   readonly joinResults = new Map<number, { atMs: number; contacted: number; errors: string[] }>();
   readonly leaveDone = new Map<number, number>();
+  /** User events as each node delivered them (first sight only). */
+  readonly userEvents: { atMs: number; at: string; ltime: number; name: string; payload: string }[] = [];
+  readonly userEventResults = new Map<number, string | null>();
   /** Subscribers to every member event (bench: detection times). */
   onEvent: ((e: RecordedEvent) => void) | null = null;
   recordEvents = true;
@@ -120,6 +124,12 @@ export class GossipCluster {
       case 'leaveDone':
         this.leaveDone.set(e.reqId, this.world.nowMs());
         return true;
+      case 'userEvent':
+        this.userEvents.push({ atMs: this.world.nowMs(), at: n.name, ltime: e.ltime, name: e.name, payload: new TextDecoder().decode(e.payload) });
+        return true;
+      case 'userEventResult':
+        this.userEventResults.set(e.reqId, e.error);
+        return true;
       default:
         return false;
     }
@@ -129,6 +139,14 @@ export class GossipCluster {
   join(from: string | number, addrs: string[]): number {
     const reqId = this.nextReq++;
     this.running(from).host!.deliver({ kind: 'join', reqId, addrs });
+    return reqId;
+  }
+
+  /** serf UserEvent on node `from`; the result (null = sent, else the error) lands in userEventResults. */
+  fireEvent(from: string | number, name: string, payload: string | Uint8Array, coalesce = false): number {
+    const reqId = this.nextReq++;
+    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+    this.running(from).host!.deliver({ kind: 'userEvent', reqId, name, payload: bytes, coalesce });
     return reqId;
   }
 
