@@ -3,6 +3,7 @@
 // Owns: turning the subcommands into /v1/kv requests and printing Consul's wording
 // (`Success! Data written to: k`, `Error! No key exists at: k`, `-detailed` blocks, …).
 // Must never: decode values it was not asked to (-base64 prints what the API returned).
+import { parseJson64 } from '../../core/http/json64.ts';
 import { api, ApiError, bool, commonQuery, errorText, guard, httpAddr, parseFlags, str, UsageError, withQuery, type CliIo } from './common.ts';
 
 const USAGE = `Usage: consul kv <subcommand> [options] [args]
@@ -25,7 +26,8 @@ interface Entry {
   ModifyIndex: number;
   LockIndex: number;
   Key: string;
-  Flags: number;
+  /** uint64: a bigint past 2^53 (parsed with parseJson64). */
+  Flags: number | bigint;
   Value: string | null;
   Session?: string;
 }
@@ -72,7 +74,7 @@ async function get(args: string[], io: CliIo): Promise<number> {
     const r = await api(io, addr, 'GET', withQuery(path, [...q, 'recurse']));
     if (r.status === 404) return 0;
     if (r.status !== 200) throw new ApiError(r.status, r.text);
-    const entries = JSON.parse(r.text) as Entry[];
+    const entries = parseJson64(r.text) as Entry[];
     if (bool(flags, 'detailed')) io.stdout(`${entries.map((e) => detailed(e, b64)).join('\n\n')}\n`);
     else for (const e of entries) io.stdout(`${e.Key}:${b64 ? (e.Value ?? '') : decode(e.Value)}\n`);
     return 0;
@@ -83,7 +85,7 @@ async function get(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   if (r.status !== 200) throw new ApiError(r.status, r.text);
-  const [e] = JSON.parse(r.text) as Entry[];
+  const [e] = parseJson64(r.text) as Entry[];
   if (bool(flags, 'detailed')) io.stdout(`${detailed(e!, b64)}\n`);
   else io.stdout(`${b64 ? (e!.Value ?? '') : decode(e!.Value)}\n`);
   return 0;

@@ -98,7 +98,8 @@ export interface KvSetCommand extends CommandBase {
   op: 'kvSet';
   key: string;
   value: Uint8Array;
-  flags?: number;
+  /** uint64: decimal text, or a safe integer (older log entries); see u64.ts. */
+  flags?: number | string;
 }
 
 /** PUT ?cas=: casIndex 0 ⇒ create only; otherwise the key's ModifyIndex must equal it. */
@@ -106,7 +107,8 @@ export interface KvCasCommand extends CommandBase {
   op: 'kvCas';
   key: string;
   value: Uint8Array;
-  flags?: number;
+  /** uint64: decimal text, or a safe integer (older log entries); see u64.ts. */
+  flags?: number | string;
   casIndex: number;
 }
 
@@ -130,7 +132,8 @@ export interface KvLockCommand extends CommandBase {
   op: 'kvLock';
   key: string;
   value: Uint8Array;
-  flags?: number;
+  /** uint64: decimal text, or a safe integer (older log entries); see u64.ts. */
+  flags?: number | string;
   session: string;
 }
 
@@ -139,7 +142,8 @@ export interface KvUnlockCommand extends CommandBase {
   op: 'kvUnlock';
   key: string;
   value: Uint8Array;
-  flags?: number;
+  /** uint64: decimal text, or a safe integer (older log entries); see u64.ts. */
+  flags?: number | string;
   session: string;
 }
 

@@ -55,6 +55,7 @@ import type {
   Session,
   SessionBehavior,
 } from './types.ts';
+import { toU64 } from './u64.ts';
 import { validateCommand } from './validate.ts';
 import type { CatalogWatch, TableName } from './watch.ts';
 
@@ -247,12 +248,13 @@ export class CatalogFSM implements CatalogView {
 
   // ------------------------------------------------------------------ KV
 
-  private writeKV(tx: Tx, key: string, value: Uint8Array, flags: number | undefined, lock?: { LockIndex: number; Session: string }): void {
+  private writeKV(tx: Tx, key: string, value: Uint8Array, flags: number | string | undefined, lock?: { LockIndex: number; Session: string }): void {
     const old = this.s.kvs.get(key);
     const entry = makeKV(
       {
         Key: key,
-        Flags: flags ?? 0,
+        // validate.ts admitted only uint64s, so toU64 cannot fail here.
+        Flags: flags === undefined ? '0' : (toU64(flags) ?? '0'),
         Value: value,
         LockIndex: lock ? lock.LockIndex : (old?.LockIndex ?? 0),
         Session: lock ? lock.Session : (old?.Session ?? ''),

@@ -17,6 +17,7 @@ import {
   makeSession,
   type CatalogState,
 } from './state.ts';
+import { toU64 } from './u64.ts';
 import { TABLE_NAMES } from './watch.ts';
 
 const FORMAT = 'muster-catalog-snapshot';
@@ -65,6 +66,10 @@ class Reader {
   uint(o: Obj, f: string): number {
     const v = o[f];
     return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : this.at(f).fail('expected a non-negative integer');
+  }
+  /** KV Flags: decimal text (numbers from version-1 snapshots written before uint64 support). */
+  u64(o: Obj, f: string): string {
+    return toU64(o[f]) ?? this.at(f).fail('expected a uint64 (decimal text)');
   }
   num(o: Obj, f: string): number {
     const v = o[f];
@@ -188,7 +193,7 @@ export function decodeSnapshot(bytes: Uint8Array): CatalogState {
     const o = r.obj(v);
     const value = decodeValue(r, r.str(o, 'Value'));
     const e = makeKV(
-      { Key: r.str(o, 'Key'), Flags: r.uint(o, 'Flags'), Value: value, LockIndex: r.uint(o, 'LockIndex'), Session: r.str(o, 'Session') },
+      { Key: r.str(o, 'Key'), Flags: r.u64(o, 'Flags'), Value: value, LockIndex: r.uint(o, 'LockIndex'), Session: r.str(o, 'Session') },
       r.indexes(o),
     );
     s.kvs.set(e.Key, e);

@@ -53,7 +53,8 @@ export interface HealthCheck extends RaftIndexes {
 
 export interface KVEntry extends RaftIndexes {
   Key: string;
-  Flags: number;
+  /** Go's uint64 as canonical decimal text (core/catalog/u64.ts): values pass 2^53. */
+  Flags: string;
   /** Raw bytes; the HTTP layer base64-encodes (null when empty). */
   Value: Uint8Array;
   LockIndex: number;

@@ -14,6 +14,7 @@ import {
   type Command,
   type CommandOp,
 } from './commands.ts';
+import { toU64 } from './u64.ts';
 
 export type Validation = { ok: true; cmd: Command } | { ok: false; error: string };
 
@@ -54,6 +55,11 @@ class Fields {
   }
   optUint(f: string): void {
     if (this.o[f] !== undefined && !isUint(this.o[f])) this.fail(f, 'a non-negative integer ≤ 2^53-1 when given');
+  }
+  optU64(f: string): void {
+    if (this.o[f] !== undefined && (typeof this.o[f] === 'bigint' || toU64(this.o[f]) === null)) {
+      this.fail(f, 'a uint64 (decimal text, or a safe integer) when given');
+    }
   }
   optBool(f: string): void {
     if (this.o[f] !== undefined && typeof this.o[f] !== 'boolean') this.fail(f, 'a boolean when given');
@@ -173,12 +179,12 @@ function checkShape(op: CommandOp, c: Obj, f: Fields): void {
       return;
     case 'kvSet':
       nonEmptyKey(f.str('key'));
-      f.optUint('flags');
+      f.optU64('flags');
       checkValue(f);
       return;
     case 'kvCas':
       nonEmptyKey(f.str('key'));
-      f.optUint('flags');
+      f.optU64('flags');
       f.uint('casIndex');
       checkValue(f);
       return;
@@ -194,7 +200,7 @@ function checkShape(op: CommandOp, c: Obj, f: Fields): void {
     case 'kvLock':
     case 'kvUnlock':
       nonEmptyKey(f.str('key'));
-      f.optUint('flags');
+      f.optU64('flags');
       checkValue(f);
       if (f.str('session') === '') throw new Bad('Missing session');
       return;

@@ -5,6 +5,7 @@
 // KV entries (base64 values, Session omitted when unheld), sessions (LockDelay in ns,
 // TTL as a Go duration string).
 // Must never: filter or sort; callers hand over exactly what is to be shown.
+import { u64Json } from '../catalog/u64.ts';
 import { toBase64 } from '../catalog/base64.ts';
 import type {
   CatalogNode,
@@ -98,7 +99,7 @@ export function kvJson(e: KVEntry): Record<string, unknown> {
     ModifyIndex: e.ModifyIndex,
     LockIndex: e.LockIndex,
     Key: e.Key,
-    Flags: e.Flags,
+    Flags: u64Json(e.Flags),
     Value: e.Value.length === 0 ? null : toBase64(e.Value),
   };
   if (e.Session) out['Session'] = e.Session;

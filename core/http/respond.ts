@@ -5,6 +5,7 @@
 // (X-Consul-Index never 0, X-Consul-KnownLeader, X-Consul-LastContact).
 // Must never: decide status codes for protocol errors on its own; callers say which.
 import type { QueryMeta } from '../rpc/types.ts';
+import { stringifyJson64 } from './json64.ts';
 import type { HttpResponse } from './types.ts';
 
 const JSON_TYPE = 'application/json';
@@ -18,9 +19,17 @@ function goEscape(s: string): string {
   return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Go's encoding of a value. A bigint (a uint64 such as KV Flags past 2^53) makes
+ *  JSON.stringify throw; only then the slower json64 serialiser runs. */
 export function jsonBody(value: unknown, pretty: boolean): string {
-  const text = pretty ? `${JSON.stringify(value, null, 4)}\n` : JSON.stringify(value);
-  return goEscape(text ?? 'null');
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, null, pretty ? 4 : 0);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    text = stringifyJson64(value, pretty ? 4 : 0);
+  }
+  return goEscape(text === undefined ? 'null' : pretty ? `${text}\n` : text);
 }
 
 export function json(status: number, value: unknown, pretty: boolean, headers: Record<string, string> = {}): HttpResponse {

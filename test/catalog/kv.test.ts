@@ -10,10 +10,10 @@ describe('kvSet', () => {
   it('creates then overwrites, keeping CreateIndex', () => {
     const h = new Harness();
     expect(put(h, 'zip', 'test', 42)).toBe(true);
-    expect(h.fsm.kvGet('zip')).toEqual({ CreateIndex: 1, ModifyIndex: 1, LockIndex: 0, Key: 'zip', Flags: 42, Value: bytes('test'), Session: '' });
+    expect(h.fsm.kvGet('zip')).toEqual({ CreateIndex: 1, ModifyIndex: 1, LockIndex: 0, Key: 'zip', Flags: '42', Value: bytes('test'), Session: '' });
     put(h, 'zip', 'two');
     const e = h.fsm.kvGet('zip')!;
-    expect([e.CreateIndex, e.ModifyIndex, e.Flags, text(e.Value)]).toEqual([1, 2, 0, 'two']);
+    expect([e.CreateIndex, e.ModifyIndex, e.Flags, text(e.Value)]).toEqual([1, 2, '0', 'two']);
     expect(h.fsm.tableIndexes()).toEqual({ nodes: 0, services: 0, checks: 0, kvs: 2, sessions: 0 });
   });
 
@@ -29,7 +29,9 @@ describe('kvSet', () => {
     const h = new Harness();
     expect(h.err({ op: 'kvSet', key: '', value: bytes('v') })).toBe('Missing key name');
     expect(h.err({ op: 'kvSet', key: 'k', value: new Uint8Array(KV_VALUE_MAX_BYTES + 1) })).toBe('Value exceeds 524288 byte limit');
-    expect(h.err({ op: 'kvSet', key: 'k', value: bytes('v'), flags: 2 ** 60 })).toContain("field 'flags' must be a non-negative integer");
+    expect(h.err({ op: 'kvSet', key: 'k', value: bytes('v'), flags: 2 ** 60 })).toContain("field 'flags' must be a uint64");
+    expect(h.err({ op: 'kvSet', key: 'k', value: bytes('v'), flags: '18446744073709551616' })).toContain("field 'flags' must be a uint64");
+    expect(h.err({ op: 'kvSet', key: 'k', value: bytes('v'), flags: '007' })).toContain("field 'flags' must be a uint64");
     expect(h.ok({ op: 'kvSet', key: 'k', value: new Uint8Array(KV_VALUE_MAX_BYTES) })).toBe(true);
   });
 });
@@ -49,7 +51,7 @@ describe('kvCas', () => {
     put(h, 'k', 'b'); // ModifyIndex 2
     expect(h.ok({ op: 'kvCas', key: 'k', value: bytes('c'), casIndex: 1 })).toBe(false);
     expect(h.ok({ op: 'kvCas', key: 'k', value: bytes('c'), casIndex: 2, flags: 7 })).toBe(true);
-    expect(h.fsm.kvGet('k')).toMatchObject({ ModifyIndex: 4, Flags: 7, CreateIndex: 1 });
+    expect(h.fsm.kvGet('k')).toMatchObject({ ModifyIndex: 4, Flags: '7', CreateIndex: 1 });
     expect(h.ok({ op: 'kvCas', key: 'missing', value: bytes('c'), casIndex: 5 })).toBe(false);
     expect(h.fsm.kvGet('missing')).toBeUndefined();
   });

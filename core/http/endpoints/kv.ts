@@ -6,6 +6,7 @@
 // Must never: decide lock or CAS outcomes; the servers answer true/false.
 import { KV_VALUE_MAX_BYTES, type Command } from '../../catalog/commands.ts';
 import type { KVEntry } from '../../catalog/types.ts';
+import { toU64 } from '../../catalog/u64.ts';
 import { read, respond, write, type Call } from '../call.ts';
 import { kvJson } from '../encode.ts';
 import { BadRequest } from '../params.ts';
@@ -53,7 +54,9 @@ export function kvPut(call: Call, key: string): HttpOutcome {
   if (value.length > KV_VALUE_MAX_BYTES) {
     return respond(text(413, `Value exceeds ${KV_VALUE_MAX_BYTES} byte limit`));
   }
-  const flags = p.uint('flags', 'flags');
+  const flagsText = p.get('flags');
+  const flags = flagsText === undefined || flagsText === '' ? undefined : toU64(flagsText);
+  if (flags === null) throw new BadRequest(`Invalid flags: ${JSON.stringify(flagsText)} (expected an unsigned 64-bit integer)`);
   const base = { nowMs: call.ctx.nowMs, key, value, ...(flags !== undefined ? { flags } : {}) };
   let cmd: Command;
   if (p.has('cas')) {
