@@ -12,7 +12,20 @@
 // proposer's clock reading `nowMs` (lock-delay). Apply therefore stays a pure function of
 // (state, index, command).
 import type { Rng } from '../rng.ts';
-import type { HealthStatus } from './types.ts';
+import type { CatalogNode, CatalogService, HealthCheck, HealthStatus, KVEntry } from './types.ts';
+
+/** One result of a transaction: the record an op read or wrote (KV values blanked for
+ *  everything but get, as Consul does). */
+export type TxnResult = { KV: KVEntry } | { Node: CatalogNode } | { Service: CatalogService } | { Check: HealthCheck };
+export interface TxnError {
+  OpIndex: number;
+  What: string;
+}
+/** Consul's TxnResponse: Results null when any op failed (the transaction rolled back). */
+export interface TxnResponse {
+  Results: TxnResult[] | null;
+  Errors: TxnError[] | null;
+}
 
 /** Consul's defaults and limits (reference §1.8, §1.9, §4). */
 export const DEFAULT_LOCK_DELAY_MS = 15_000;
@@ -182,7 +195,42 @@ export interface SessionInvalidateCommand extends CommandBase {
   reason: 'ttl';
 }
 
+/** One operation of a /v1/txn transaction, in Consul's JSON layout (Verb + payload).
+ *  Verbs are checked at apply time: an unknown one is a per-op error, as in Consul. */
+export interface TxnKvOp {
+  KV: { Verb: string; Key: string; Value?: Uint8Array; Flags?: number | string; Index?: number; Session?: string };
+}
+export interface TxnNodeOp {
+  Node: { Verb: string; Node: Partial<NodeSpec> & { Node: string; ModifyIndex?: number } };
+}
+export interface TxnServiceOp {
+  Service: { Verb: string; Node: string; Service: Partial<ServiceSpec> & { ModifyIndex?: number } };
+}
+export interface TxnCheckOp {
+  Check: { Verb: string; Check: Partial<CheckSpec> & { Node: string; ModifyIndex?: number } };
+}
+export type TxnOp = TxnKvOp | TxnNodeOp | TxnServiceOp | TxnCheckOp;
+
+/** Consul's maxTxnOps: a transaction holds at most this many operations. */
+export const MAX_TXN_OPS = 64;
+
+/** PUT /v1/txn with at least one write: every op applied, or none (one Raft entry). The
+ *  apply value is a TxnResponse (core/catalog/txn.ts), errors included. */
+export interface TxnCommand extends CommandBase {
+  op: 'txn';
+  ops: TxnOp[];
+}
+
+/** PUT /v1/snapshot: replace the whole catalog with a snapshot's tables (snapshot.ts bytes).
+ *  A snapshot that does not decode is refused and nothing changes. */
+export interface RestoreCommand extends CommandBase {
+  op: 'restore';
+  snapshot: Uint8Array;
+}
+
 export type Command =
+  | TxnCommand
+  | RestoreCommand
   | RegisterCommand
   | DeregisterCommand
   | UpdateCheckStatusCommand
@@ -200,6 +248,8 @@ export type Command =
 export type CommandOp = Command['op'];
 
 export const COMMAND_OPS: readonly CommandOp[] = [
+  'txn',
+  'restore',
   'register',
   'deregister',
   'updateCheckStatus',
@@ -220,7 +270,7 @@ export const COMMAND_OPS: readonly CommandOp[] = [
  *  byte-exact where clients match them. `invalidatedSessions` lists sessions this apply
  *  removed (so the leader can stop their TTL timers and log). */
 export type ApplyResult =
-  | { ok: true; value: boolean; invalidatedSessions: string[] }
+  | { ok: true; value: boolean | TxnResponse; invalidatedSessions: string[] }
   | { ok: false; error: string };
 
 /** A fresh session ID in Consul's UUID layout, drawn from the proposer's seeded stream. */

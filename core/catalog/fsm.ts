@@ -25,12 +25,22 @@ import {
   type KvSetCommand,
   type KvUnlockCommand,
   type RegisterCommand,
+  type RestoreCommand,
   type SessionCreateCommand,
+  type TxnCheckOp,
+  type TxnKvOp,
+  type TxnNodeOp,
+  type TxnOp,
+  type TxnResponse,
+  type TxnResult,
+  type TxnServiceOp,
   type UpdateCheckStatusCommand,
 } from './commands.ts';
+import { casAllows, txnErr, txnReadOnly } from './txn.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import {
   byString,
+  cloneState,
   emptyState,
   innerDelete,
   innerGet,
@@ -80,7 +90,8 @@ interface Tx {
 }
 
 export class CatalogFSM implements CatalogView {
-  private readonly s: CatalogState;
+  /** Replaced whole by a committed transaction (its working copy) and by a restore. */
+  private s: CatalogState;
 
   constructor(state: CatalogState = emptyState()) {
     this.s = state;
@@ -99,6 +110,8 @@ export class CatalogFSM implements CatalogView {
     const c = v.cmd;
     const tx: Tx = { index, nowMs: c.nowMs, invalidated: [] };
     try {
+      if (c.op === 'txn') return { ok: true, value: this.txn(tx, c.ops), invalidatedSessions: tx.invalidated };
+      if (c.op === 'restore') return this.restoreFrom(tx, c);
       const value = this.dispatch(tx, c);
       return { ok: true, value, invalidatedSessions: tx.invalidated };
     } catch (e) {
@@ -108,7 +121,7 @@ export class CatalogFSM implements CatalogView {
     }
   }
 
-  private dispatch(tx: Tx, c: Command): boolean {
+  private dispatch(tx: Tx, c: Exclude<Command, { op: 'txn' | 'restore' }>): boolean {
     switch (c.op) {
       case 'register':
         return this.register(tx, c);
@@ -383,6 +396,247 @@ export class CatalogFSM implements CatalogView {
     tx.invalidated.push(id);
   }
 
+  // -------------------------------------------------------- transactions
+
+  /** All or nothing: the ops run on a copy of the state, which replaces the state only if
+   *  every op succeeded. Every failing op is reported (Consul runs them all). */
+  private txn(tx: Tx, ops: readonly TxnOp[]): TxnResponse {
+    const work = new CatalogFSM(cloneState(this.s));
+    const before = tx.invalidated.length;
+    const out = work.runTxn(tx, ops);
+    if (out.Errors) tx.invalidated.length = before;
+    else this.s = work.s;
+    return out;
+  }
+
+  /** Read-only transactions, answered from the current state without Raft (Consul's
+   *  Txn.Read). A write verb here is refused per op, never applied. */
+  readTxn(ops: readonly TxnOp[]): TxnResponse {
+    if (!txnReadOnly(ops)) {
+      return { Results: null, Errors: ops.map((_, i) => ({ OpIndex: i, What: 'read-only transaction contains a write operation' })) };
+    }
+    return this.runTxn({ index: this.s.lastIndex, nowMs: 0, invalidated: [] }, ops);
+  }
+
+  private runTxn(tx: Tx, ops: readonly TxnOp[]): TxnResponse {
+    const results: TxnResult[] = [];
+    const errors: { OpIndex: number; What: string }[] = [];
+    ops.forEach((op, i) => {
+      try {
+        results.push(...this.txnOp(tx, op));
+      } catch (e) {
+        if (!(e instanceof Rejected)) throw e;
+        errors.push({ OpIndex: i, What: e.error });
+      }
+    });
+    return errors.length > 0 ? { Results: null, Errors: errors } : { Results: results, Errors: null };
+  }
+
+  private txnOp(tx: Tx, op: TxnOp): TxnResult[] {
+    if ('KV' in op) return this.txnKv(tx, op);
+    if ('Node' in op) return this.txnNode(tx, op);
+    if ('Service' in op) return this.txnService(tx, op);
+    return this.txnCheck(tx, op);
+  }
+
+  /** Consul returns the written entry without its value for everything but get. */
+  private kvResult(key: string, keepValue: boolean): TxnResult[] {
+    const e = this.s.kvs.get(key);
+    if (!e) return [];
+    return [{ KV: keepValue ? e : { ...e, Value: new Uint8Array(0) } }];
+  }
+
+  private txnKv(tx: Tx, { KV: o }: TxnKvOp): TxnResult[] {
+    const key = o.Key;
+    const value = o.Value ?? new Uint8Array(0);
+    const index = o.Index ?? 0;
+    const session = o.Session ?? '';
+    const old = this.s.kvs.get(key);
+    const needKey = () => {
+      if (key === '') throw new Rejected('Missing key name');
+    };
+    switch (o.Verb) {
+      case 'set':
+        needKey();
+        this.writeKV(tx, key, value, o.Flags);
+        return this.kvResult(key, false);
+      case 'cas':
+        needKey();
+        if (index === 0 ? old !== undefined : old?.ModifyIndex !== index) throw new Rejected(txnErr.keyStale(key));
+        this.writeKV(tx, key, value, o.Flags);
+        return this.kvResult(key, false);
+      case 'lock': {
+        needKey();
+        // Consul's txn lock skips the lock-delay check its KVS endpoint makes.
+        if (!this.s.sessions.has(session)) throw new Rejected(errInvalidSession(session));
+        let lockIndex = 1;
+        if (old?.Session === session) lockIndex = old.LockIndex;
+        else if (old && old.Session !== '') throw new Rejected(txnErr.lockHeld(key));
+        else if (old) lockIndex = old.LockIndex + 1;
+        this.writeKV(tx, key, value, o.Flags, { LockIndex: lockIndex, Session: session });
+        return this.kvResult(key, false);
+      }
+      case 'unlock':
+        if (!old || old.Session !== session) throw new Rejected(txnErr.unlockNotHeld(key));
+        this.writeKV(tx, key, value, o.Flags, { LockIndex: old.LockIndex, Session: '' });
+        return this.kvResult(key, false);
+      case 'get':
+        if (!old) throw new Rejected(txnErr.keyMissing(key));
+        return this.kvResult(key, true);
+      case 'get-or-empty':
+        return old ? this.kvResult(key, true) : [];
+      case 'get-tree':
+        return this.kvList(key).map((e) => ({ KV: e }));
+      case 'check-session':
+        if (!old) throw new Rejected(txnErr.sessionKeyMissing(key));
+        if (old.Session !== session) throw new Rejected(txnErr.sessionMismatch(key, old.Session, session));
+        return this.kvResult(key, false);
+      case 'check-index':
+        if (!old) throw new Rejected(txnErr.indexKeyMissing(key));
+        if (old.ModifyIndex !== index) throw new Rejected(txnErr.indexMismatch(key, old.ModifyIndex, index));
+        return this.kvResult(key, false);
+      case 'check-not-exists':
+        if (old) throw new Rejected(txnErr.keyExists(key));
+        return [];
+      case 'delete':
+        this.deleteKV(tx, key);
+        return [];
+      case 'delete-tree':
+        this.deleteTree(tx, key);
+        return [];
+      case 'delete-cas':
+        if (old && old.ModifyIndex !== index) throw new Rejected(txnErr.keyDeleteStale(key));
+        this.deleteKV(tx, key);
+        return [];
+      default:
+        throw new Rejected(txnErr.unknownVerb('KV', o.Verb));
+    }
+  }
+
+  /** The node record a service or check op registers under: unchanged (so not touched). */
+  private existingNodeSpec(name: string): RegisterCommand['node'] {
+    const n = this.s.nodes.get(name);
+    if (!n) throw new Rejected(ERR_MISSING_NODE);
+    return { Node: n.Node, Address: n.Address, ID: n.ID, Datacenter: n.Datacenter, TaggedAddresses: n.TaggedAddresses, Meta: n.Meta };
+  }
+
+  private txnNode(tx: Tx, { Node: o }: TxnNodeOp): TxnResult[] {
+    const spec = o.Node;
+    const name = spec.Node;
+    const old = this.s.nodes.get(name);
+    const put = (): TxnResult[] => {
+      if (name === '') throw new Rejected('Must provide node');
+      const node = makeNode({ ...spec, Address: spec.Address ?? '' }, { CreateIndex: old?.CreateIndex ?? tx.index, ModifyIndex: tx.index });
+      if (!old || !sameContent(old, node)) {
+        this.s.nodes.set(name, node);
+        this.touch(tx, 'nodes');
+      }
+      return [{ Node: this.s.nodes.get(name)! }];
+    };
+    switch (o.Verb) {
+      case 'get':
+        if (!old) throw new Rejected(txnErr.nodeMissing(name));
+        return [{ Node: old }];
+      case 'set':
+        return put();
+      case 'cas':
+        if (!casAllows(old, spec.ModifyIndex ?? 0)) throw new Rejected(txnErr.nodeStale(name));
+        return put();
+      case 'delete':
+        if (old) this.deleteNode(tx, name);
+        return [];
+      case 'delete-cas':
+        if (!old || old.ModifyIndex !== (spec.ModifyIndex ?? 0)) throw new Rejected(txnErr.nodeDeleteStale(name));
+        this.deleteNode(tx, name);
+        return [];
+      default:
+        throw new Rejected(txnErr.unknownVerb('Node', o.Verb));
+    }
+  }
+
+  private txnService(tx: Tx, { Service: o }: TxnServiceOp): TxnResult[] {
+    const node = o.Node;
+    const spec = o.Service;
+    const id = spec.ID || spec.Service || '';
+    const old = innerGet(this.s.services, node, id);
+    const put = (): TxnResult[] => {
+      if (!spec.Service) throw new Rejected('Must provide service name with ID');
+      const { ModifyIndex: _m, ...svc } = spec;
+      this.register(tx, { op: 'register', nowMs: tx.nowMs, node: this.existingNodeSpec(node), service: { ...svc, ID: id, Service: spec.Service } });
+      return [{ Service: innerGet(this.s.services, node, id)! }];
+    };
+    switch (o.Verb) {
+      case 'get':
+        if (!old) throw new Rejected(txnErr.serviceMissing(id, node));
+        return [{ Service: old }];
+      case 'set':
+        return put();
+      case 'cas':
+        if (!casAllows(old, spec.ModifyIndex ?? 0)) throw new Rejected(txnErr.serviceStale(id, node));
+        return put();
+      case 'delete':
+        this.deleteService(tx, node, id);
+        return [];
+      case 'delete-cas':
+        if (!old || old.ModifyIndex !== (spec.ModifyIndex ?? 0)) throw new Rejected(txnErr.serviceDeleteStale(id, node));
+        this.deleteService(tx, node, id);
+        return [];
+      default:
+        throw new Rejected(txnErr.unknownVerb('Service', o.Verb));
+    }
+  }
+
+  private txnCheck(tx: Tx, { Check: o }: TxnCheckOp): TxnResult[] {
+    const spec = o.Check;
+    const node = spec.Node;
+    const id = spec.CheckID || spec.Name || '';
+    const old = innerGet(this.s.checks, node, id);
+    const put = (): TxnResult[] => {
+      if (id === '') throw new Rejected('Must provide check ID or name');
+      const { ModifyIndex: _m, Node: _n, ...check } = spec;
+      this.register(tx, { op: 'register', nowMs: tx.nowMs, node: this.existingNodeSpec(node), checks: [{ ...check, CheckID: id, Name: spec.Name || id }] });
+      return [{ Check: innerGet(this.s.checks, node, id)! }];
+    };
+    switch (o.Verb) {
+      case 'get':
+        if (!old) throw new Rejected(txnErr.checkMissing(id, node));
+        return [{ Check: old }];
+      case 'set':
+        return put();
+      case 'cas':
+        if (!casAllows(old, spec.ModifyIndex ?? 0)) throw new Rejected(txnErr.checkStale(id, node));
+        return put();
+      case 'delete':
+        if (this.s.nodes.has(node)) this.deleteCheck(tx, node, id);
+        return [];
+      case 'delete-cas':
+        if (!old || old.ModifyIndex !== (spec.ModifyIndex ?? 0)) throw new Rejected(txnErr.checkDeleteStale(id, node));
+        this.deleteCheck(tx, node, id);
+        return [];
+      default:
+        throw new Rejected(txnErr.unknownVerb('Check', o.Verb));
+    }
+  }
+
+  // ------------------------------------------------------------- restore
+
+  /** Replace every table with the snapshot's; indexes move to this apply so blocking reads
+   *  wake. Sessions keep their TTLs: the leader re-arms timers from the sessions table. */
+  private restoreFrom(tx: Tx, c: RestoreCommand): ApplyResult {
+    let next: CatalogState;
+    try {
+      next = decodeSnapshot(c.snapshot);
+    } catch (e) {
+      return { ok: false, error: `snapshot restore refused, nothing changed: ${(e as Error).message}` };
+    }
+    const dropped = this.sessionList().map((s) => s.ID).filter((id) => !next.sessions.has(id));
+    next.lastIndex = tx.index;
+    next.restoreIndex = tx.index;
+    for (const t of Object.keys(next.tableIndex) as TableName[]) next.tableIndex[t] = tx.index;
+    this.s = next;
+    return { ok: true, value: true, invalidatedSessions: dropped };
+  }
+
   // --------------------------------------------------------------- reads
 
   lastIndex(): number {
@@ -400,6 +654,10 @@ export class CatalogFSM implements CatalogView {
 
   /** The index a blocking query compares against its ?index= (wake when it is greater). */
   indexFor(watch: CatalogWatch): number {
+    return Math.max(this.s.restoreIndex, this.rawIndexFor(watch));
+  }
+
+  private rawIndexFor(watch: CatalogWatch): number {
     switch (watch.kind) {
       case 'tables':
         return watch.tables.reduce((m, t) => Math.max(m, this.s.tableIndex[t]), 0);

@@ -41,6 +41,9 @@ export function encodeSnapshot(s: CatalogState): Uint8Array {
     tombstones: sortedEntries(s.tombstones),
     sessions: sortedEntries(s.sessions).map(([, v]) => v),
     lockDelays: sortedEntries(s.lockDelays),
+    // Only written once a restore happened, so snapshots of never-restored catalogs keep
+    // their bytes.
+    ...(s.restoreIndex > 0 ? { restoreIndex: s.restoreIndex } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(doc));
 }
@@ -224,5 +227,6 @@ export function decodeSnapshot(bytes: Uint8Array): CatalogState {
   });
 
   for (const [k, until] of top.pairs(doc, 'lockDelays')) s.lockDelays.set(k, until);
+  if (doc['restoreIndex'] !== undefined) s.restoreIndex = top.uint(doc, 'restoreIndex');
   return s;
 }

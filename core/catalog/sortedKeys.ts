@@ -43,6 +43,12 @@ export class SortedKeys {
     return out;
   }
 
+  clone(): SortedKeys {
+    const c = new SortedKeys();
+    c.keys.push(...this.keys);
+    return c;
+  }
+
   all(): readonly string[] {
     return this.keys;
   }

@@ -26,6 +26,10 @@ export interface CatalogState {
   sessions: Map<string, Session>;
   /** Key → proposer time (ms) before which it cannot be acquired (session invalidation). */
   lockDelays: Map<string, number>;
+  /** Raft index of the last snapshot restore (0 = none). Every blocking index reads at least
+   *  this, so watchers wake after a restore even where the restored records are older
+   *  (Consul abandons all blocking queries on restore). */
+  restoreIndex: number;
 }
 
 export function emptyState(): CatalogState {
@@ -41,6 +45,27 @@ export function emptyState(): CatalogState {
     tombstoneKeys: new SortedKeys(),
     sessions: new Map(),
     lockDelays: new Map(),
+    restoreIndex: 0,
+  };
+}
+
+/** A copy a transaction can change and then drop (roll back) or adopt. Records are never
+ *  mutated in place (constructors below build new ones), so copying the maps suffices. */
+export function cloneState(s: CatalogState): CatalogState {
+  const inner = <V>(m: Map<string, Map<string, V>>) => new Map([...m].map(([k, v]) => [k, new Map(v)]));
+  return {
+    lastIndex: s.lastIndex,
+    tableIndex: { ...s.tableIndex },
+    nodes: new Map(s.nodes),
+    services: inner(s.services),
+    checks: inner(s.checks),
+    kvs: new Map(s.kvs),
+    kvKeys: s.kvKeys.clone(),
+    tombstones: new Map(s.tombstones),
+    tombstoneKeys: s.tombstoneKeys.clone(),
+    sessions: new Map(s.sessions),
+    lockDelays: new Map(s.lockDelays),
+    restoreIndex: s.restoreIndex,
   };
 }
 

@@ -9,6 +9,7 @@
 import {
   COMMAND_OPS,
   KV_VALUE_MAX_BYTES,
+  MAX_TXN_OPS,
   SESSION_TTL_MAX_MS,
   SESSION_TTL_MIN_MS,
   type Command,
@@ -117,8 +118,72 @@ function nonEmptyKey(key: string): void {
   if (key === '') throw new Bad('Missing key name');
 }
 
+/** One TxnOp: exactly one of KV / Node / Service / Check, with typed fields. Verbs and
+ *  semantic rules are apply's (per-op errors, as Consul reports them). */
+function checkTxnOp(f: Fields, op: unknown, i: number): void {
+  if (!isObj(op)) throw new Bad(`catalog command 'txn': field 'ops.${i}' must be an object`);
+  const kinds = ['KV', 'Node', 'Service', 'Check'].filter((k) => op[k] !== undefined);
+  if (kinds.length !== 1) throw new Bad(`catalog command 'txn': op ${i} must have exactly one of KV, Node, Service, Check`);
+  const kind = kinds[0]!;
+  const o = f.nested(f.nested(op, `ops.${i}`).obj(kind), `ops.${i}.${kind}`);
+  o.str('Verb');
+  const body = op[kind] as Obj;
+  switch (kind) {
+    case 'KV':
+      o.str('Key');
+      if (body['Value'] !== undefined) o.bytes('Value');
+      o.optU64('Flags');
+      o.optUint('Index');
+      o.optStr('Session');
+      return;
+    case 'Node': {
+      const n = o.nested(o.obj('Node'), 'Node');
+      n.str('Node');
+      for (const s of ['ID', 'Address', 'Datacenter']) n.optStr(s);
+      n.optStrMap('TaggedAddresses');
+      n.optStrMap('Meta');
+      n.optUint('ModifyIndex');
+      return;
+    }
+    case 'Service': {
+      o.str('Node');
+      const s = o.nested(o.obj('Service'), 'Service');
+      for (const k of ['ID', 'Service', 'Address']) s.optStr(k);
+      s.optStrArr('Tags');
+      s.optUint('Port');
+      s.optStrMap('Meta');
+      s.optBool('EnableTagOverride');
+      s.optUint('ModifyIndex');
+      const w = s.optObj('Weights');
+      if (w) {
+        const ws = s.nested(w, 'Weights');
+        ws.uint('Passing');
+        ws.uint('Warning');
+      }
+      return;
+    }
+    default: {
+      const k = o.nested(o.obj('Check'), 'Check');
+      k.str('Node');
+      for (const s of ['CheckID', 'Name', 'Notes', 'Output', 'ServiceID', 'Type']) k.optStr(s);
+      k.status('Status', true);
+      k.optUint('ModifyIndex');
+    }
+  }
+}
+
 function checkShape(op: CommandOp, c: Obj, f: Fields): void {
   switch (op) {
+    case 'txn': {
+      const ops = c['ops'];
+      if (!Array.isArray(ops)) throw new Bad(`catalog command 'txn': field 'ops' must be an array`);
+      if (ops.length > MAX_TXN_OPS) throw new Bad(`Transaction contains too many operations (${ops.length} > ${MAX_TXN_OPS})`);
+      ops.forEach((op, i) => checkTxnOp(f, op, i));
+      return;
+    }
+    case 'restore':
+      f.bytes('snapshot');
+      return;
     case 'register': {
       const n = f.nested(f.obj('node'), 'node');
       const node = n.str('Node');

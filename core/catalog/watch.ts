@@ -34,4 +34,6 @@ export const READ_TABLES = {
   sessionInfo: ['sessions'],
   sessionList: ['sessions'],
   sessionNode: ['sessions'],
+  txnRead: TABLE_NAMES,
+  snapshot: TABLE_NAMES,
 } as const satisfies Record<string, readonly TableName[]>;

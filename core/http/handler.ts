@@ -10,6 +10,7 @@ import * as catalog from './endpoints/catalog.ts';
 import * as kv from './endpoints/kv.ts';
 import * as session from './endpoints/session.ts';
 import * as status from './endpoints/status.ts';
+import * as txn from './endpoints/txn.ts';
 import { respond, type Call } from './call.ts';
 import { BadRequest, Params } from './params.ts';
 import { text } from './respond.ts';
@@ -48,6 +49,7 @@ const EXACT: Record<string, Route> = {
   '/v1/catalog/deregister': { methods: PUT, fn: catalog.catalogDeregister },
   '/v1/session/create': { methods: PUT, fn: session.sessionCreate },
   '/v1/session/list': { methods: GET, fn: session.sessionList },
+  '/v1/txn': { methods: PUT, fn: txn.txn },
   '/v1/status/leader': { methods: GET, fn: status.statusLeader },
   '/v1/status/peers': { methods: GET, fn: status.statusPeers },
   '/v1/operator/raft/configuration': { methods: GET, fn: status.raftConfiguration },

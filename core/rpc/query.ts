@@ -14,6 +14,7 @@
 //   catalogService → Array<{ Node: CatalogNode; Service: CatalogService }>
 //   healthService → ServiceInstance[]   healthNode / healthChecks / healthState → HealthCheck[]
 //   sessionInfo / sessionList / sessionNode → Session[]
+//   txnRead → TxnResponse             snapshot → SnapshotValue
 import type { CatalogFSM } from '../catalog/fsm.ts';
 import type { Command } from '../catalog/commands.ts';
 import type { CatalogNode, CatalogService, Session } from '../catalog/types.ts';
@@ -28,6 +29,12 @@ export interface CatalogNodeResult {
 export interface CatalogServiceRow {
   Node: CatalogNode;
   Service: CatalogService;
+}
+
+/** GET /v1/snapshot's value: catalog snapshot bytes (core/catalog/snapshot.ts) at Index. */
+export interface SnapshotValue {
+  Index: number;
+  Data: Uint8Array;
 }
 
 /** The index a read blocks on: KV reads per key/prefix, the rest per table. */
@@ -87,6 +94,10 @@ function valueOf(fsm: CatalogFSM, query: Query): unknown {
       return fsm.sessionList();
     case 'sessionNode':
       return fsm.sessionsForNode(query.node);
+    case 'txnRead':
+      return fsm.readTxn(query.ops);
+    case 'snapshot':
+      return { Index: fsm.lastIndex(), Data: fsm.snapshot() } satisfies SnapshotValue;
   }
 }
 

@@ -10,6 +10,8 @@
 // Blocking happens where the data is (on the server), as in Consul: a read with
 // `minIndex > 0` is held until the index it reads exceeds minIndex or `maxWaitMs` passes.
 
+import type { TxnOp } from '../catalog/commands.ts';
+
 export type Consistency = 'default' | 'consistent' | 'stale';
 
 export type Query =
@@ -27,7 +29,11 @@ export type Query =
   | { q: 'healthState'; state: 'any' | 'passing' | 'warning' | 'critical' }
   | { q: 'sessionInfo'; id: string }
   | { q: 'sessionList' }
-  | { q: 'sessionNode'; node: string };
+  | { q: 'sessionNode'; node: string }
+  /** A read-only /v1/txn, answered from the server's state without Raft. */
+  | { q: 'txnRead'; ops: TxnOp[] }
+  /** GET /v1/snapshot: the catalog's snapshot bytes and the index they reflect. */
+  | { q: 'snapshot' };
 
 export interface ReadRequest {
   type: 'read';

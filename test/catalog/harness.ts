@@ -1,4 +1,5 @@
 // test/catalog/harness.ts — a catalog FSM with a Raft index counter and a clock, for tests.
+import type { TxnResponse } from '../../core/catalog/commands.ts';
 import type { ApplyResult, Command } from '../../core/catalog/commands.ts';
 import { CatalogFSM } from '../../core/catalog/fsm.ts';
 
@@ -21,7 +22,15 @@ export class Harness {
   ok(cmd: Cmd): boolean {
     const r = this.apply(cmd);
     if (!r.ok) throw new Error(`expected ${cmd.op} to succeed, got error: ${r.error}`);
+    if (typeof r.value !== 'boolean') throw new Error(`expected ${cmd.op} to give a boolean; use txn() for transactions`);
     return r.value;
+  }
+
+  /** Apply a transaction; returns Consul's TxnResponse. */
+  txn(ops: unknown[]): TxnResponse {
+    const r = this.apply({ op: 'txn', ops } as Cmd);
+    if (!r.ok) throw new Error(`expected txn to apply, got error: ${r.error}`);
+    return r.value as TxnResponse;
   }
 
   /** Apply and insist it failed; returns the error string. */
