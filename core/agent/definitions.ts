@@ -1,7 +1,8 @@
 // core/agent/definitions.ts — service and check definitions: parsed, validated, defaulted.
 //
-// Owns: turning `-config-dir/*.json` text (snake_case) and HTTP registration bodies
-// (CamelCase or snake_case) into ServiceDefinition / CheckDefinition records with Consul's
+// Owns: turning a service/check body of a config file (plain data from core/config/, which
+// parses JSON and HCL and knows positions) and HTTP registration bodies (CamelCase or
+// snake_case) into ServiceDefinition / CheckDefinition records with Consul's
 // defaults (id = name, initial status critical, HTTP/TCP timeout min(interval, 10s), service
 // check ids `service:<id>[:<n>]`), or into one DefinitionError that names the file, the
 // field and the reason.
@@ -55,12 +56,6 @@ export interface ServiceDefinition {
   checks: CheckDefinition[];
 }
 
-export interface ConfigDefinitions {
-  services: ServiceDefinition[];
-  checks: CheckDefinition[];
-  /** Non-fatal adjustments worth a log line (e.g. an interval raised to the 1 s minimum). */
-  warnings: string[];
-}
 
 export class DefinitionError extends Error {
   constructor(
@@ -455,7 +450,11 @@ function parseService(ctx: Ctx, raw: unknown, path: string): ServiceDefinition {
 
   const rawChecks: Array<{ at: string; value: unknown }> = [];
   const one = f.get('check');
-  if (one && one.value !== null) rawChecks.push({ at: join(path, one.key), value: one.value });
+  if (one && one.value !== null) {
+    // Repeated HCL `check { … }` blocks arrive as a list: each is one check.
+    if (Array.isArray(one.value)) one.value.forEach((c, i) => rawChecks.push({ at: `${join(path, one.key)}[${i}]`, value: c }));
+    else rawChecks.push({ at: join(path, one.key), value: one.value });
+  }
   const many = f.get('checks');
   if (many && many.value !== null) {
     if (!Array.isArray(many.value)) ctx.fail(join(path, many.key), `must be a list of checks, got ${describe(many.value)}`);
@@ -492,103 +491,18 @@ function duplicates(ctx: Ctx, items: Array<{ id: string; at: string }>, what: st
   }
 }
 
-/** JSON.parse with the failure turned into "line L, column C: reason". */
-function parseJson(ctx: Ctx, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = '';
-    if (pos) {
-      const upTo = text.slice(0, Number(pos[1]));
-      const line = upTo.split('\n').length;
-      const col = upTo.length - upTo.lastIndexOf('\n');
-      where = ` at line ${line}, column ${col}`;
-    }
-    const reason = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/,? ?"[^"]*" is not valid JSON$/s, '');
-    return ctx.fail('', `invalid JSON${where}: ${reason}`);
-  }
+/** One service of a config file (plain data; `path` is how the file spelled its place, for errors). */
+export function parseConfigService(where: string, raw: unknown, path: string): { def: ServiceDefinition; warnings: string[] } {
+  const ctx: Ctx = new Ctx(where, 'config');
+  const def = parseService(ctx, raw, path);
+  return { def, warnings: ctx.warnings };
 }
 
-/**
- * Parse one `-config-dir` / `-config-file` JSON file. Only `service`, `services`, `check`
- * and `checks` are read here; other top-level keys are agent configuration and are ignored.
- */
-export function parseConfigFile(fileName: string, text: string): ConfigDefinitions {
-  const ctx: Ctx = new Ctx(fileName, 'config');
-  const root = parseJson(ctx, text);
-  if (!isObject(root)) ctx.fail('', `the file must hold a JSON object, got ${describe(root)}`);
-  const services: ServiceDefinition[] = [];
-  const checks: CheckDefinition[] = [];
-  const svcAt: string[] = [];
-  const chkAt: string[] = [];
-  for (const key of Object.keys(root)) {
-    const v = root[key];
-    switch (norm(key)) {
-      case 'service':
-        services.push(parseService(ctx, v, key));
-        svcAt.push(key);
-        break;
-      case 'services':
-        if (!Array.isArray(v)) ctx.fail(key, `must be a list of services, got ${describe(v)}`);
-        v.forEach((s, i) => {
-          services.push(parseService(ctx, s, `${key}[${i}]`));
-          svcAt.push(`${key}[${i}]`);
-        });
-        break;
-      case 'check':
-        checks.push(parseCheck(ctx, v, key, null));
-        chkAt.push(key);
-        break;
-      case 'checks':
-        if (!Array.isArray(v)) ctx.fail(key, `must be a list of checks, got ${describe(v)}`);
-        v.forEach((c, i) => {
-          checks.push(parseCheck(ctx, c, `${key}[${i}]`, null));
-          chkAt.push(`${key}[${i}]`);
-        });
-        break;
-      default:
-        break;
-    }
-  }
-  duplicates(ctx, services.map((s, i) => ({ id: s.id, at: svcAt[i]! })), 'service id');
-  duplicates(
-    ctx,
-    [
-      ...services.flatMap((s, i) => s.checks.map((c) => ({ id: c.id, at: svcAt[i]! }))),
-      ...checks.map((c, i) => ({ id: c.id, at: chkAt[i]! })),
-    ],
-    'check id',
-  );
-  return { services, checks, warnings: ctx.warnings };
-}
-
-/**
- * Parse every file of a config dir (already in lexical order) and refuse ids defined twice
- * across files, naming both files.
- */
-export function parseConfigFiles(files: Array<{ fileName: string; text: string }>): ConfigDefinitions {
-  const out: ConfigDefinitions = { services: [], checks: [], warnings: [] };
-  const svcFrom = new Map<string, string>();
-  const chkFrom = new Map<string, string>();
-  for (const { fileName, text } of files) {
-    const defs = parseConfigFile(fileName, text);
-    for (const s of defs.services) {
-      const prev = svcFrom.get(s.id);
-      if (prev !== undefined) throw new DefinitionError(fileName, 'service', `duplicate service id ${JSON.stringify(s.id)} (also in ${prev})`);
-      svcFrom.set(s.id, fileName);
-    }
-    for (const c of [...defs.services.flatMap((s) => s.checks), ...defs.checks]) {
-      const prev = chkFrom.get(c.id);
-      if (prev !== undefined) throw new DefinitionError(fileName, 'check', `duplicate check id ${JSON.stringify(c.id)} (also in ${prev})`);
-      chkFrom.set(c.id, fileName);
-    }
-    out.services.push(...defs.services);
-    out.checks.push(...defs.checks);
-    out.warnings.push(...defs.warnings);
-  }
-  return out;
+/** One node-level check of a config file (plain data). */
+export function parseConfigCheck(where: string, raw: unknown, path: string): { def: CheckDefinition; warnings: string[] } {
+  const ctx: Ctx = new Ctx(where, 'config');
+  const def = parseCheck(ctx, raw, path, null);
+  return { def, warnings: ctx.warnings };
 }
 
 /** Body of PUT /v1/agent/service/register (already JSON-decoded). */

@@ -1,30 +1,32 @@
-// core/agent/load-definitions.ts — reading -config-dir / -config-file through the disk port.
+// core/agent/load-definitions.ts — service and check definitions from -config-dir / -config-file,
+// read through the disk port.
 //
-// Owns: which files are read (every *.json in each dir, lexical order, no subdirs; then each
-// -config-file).
-// Must never: parse JSON fields itself; core/agent/definitions.ts owns validation and error text.
+// Owns: nothing of its own any more: which files are read (every *.json and *.hcl in each dir,
+// lexical order, no subdirs; then each -config-file), parsing, and errors are core/config/'s.
+// This entry point stays for callers that need the definitions alone (reload).
+// Must never: parse config itself.
 import type { DiskPort } from '../runtime/ports.ts';
-import { DefinitionError, parseConfigFiles } from './definitions.ts';
+import { decodeFile } from '../config/decode.ts';
+import { buildDefinitions } from '../config/build.ts';
+import { mergeFragments } from '../config/merge.ts';
+import { parseSource, readSources } from '../config/load.ts';
 import type { Definitions } from './checks.ts';
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-
-export function loadDefinitions(disk: Pick<DiskPort, 'read' | 'list' | 'exists'>, dirs: string[], files: string[]): Definitions {
-  const inputs: Array<{ fileName: string; text: string }> = [];
-  for (const dir of dirs) {
-    const clean = dir.replace(/\/+$/, '');
-    if (!disk.exists(clean)) throw new DefinitionError(clean, '', 'config directory does not exist');
-    for (const name of disk.list(clean).filter((n) => n.endsWith('.json')).sort()) {
-      const bytes = disk.read(`${clean}/${name}`);
-      if (bytes === null) continue;
-      inputs.push({ fileName: `${clean}/${name}`, text: decoder.decode(bytes) });
-    }
-  }
-  for (const f of files) {
-    const bytes = disk.read(f);
-    if (bytes === null) throw new DefinitionError(f, '', 'config file does not exist or cannot be read');
-    inputs.push({ fileName: f, text: decoder.decode(bytes) });
-  }
-  const parsed = parseConfigFiles(inputs);
-  return { services: parsed.services, checks: parsed.checks };
+/**
+ * The definitions in these dirs and files. Throws a one-line ConfigError (file:line:col: key:
+ * reason) for any bad file. `scriptsAllowed`: enable_script_checks or enable_local_script_checks.
+ */
+export function loadDefinitions(
+  disk: Pick<DiskPort, 'read' | 'list' | 'exists'>,
+  dirs: string[],
+  files: string[],
+  scriptsAllowed = true,
+): Definitions {
+  const paths = [...dirs.map((path) => ({ kind: 'dir' as const, path })), ...files.map((path) => ({ kind: 'file' as const, path }))];
+  const fragments = readSources(disk, paths, '', []).map((src) => {
+    const parsed = parseSource(src);
+    if (!parsed.ok) throw parsed.error;
+    return decodeFile(src.name, parsed.body).fragment;
+  });
+  return buildDefinitions(mergeFragments(fragments), scriptsAllowed);
 }

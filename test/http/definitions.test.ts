@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DefinitionError,
-  parseCheckRegistration,
-  parseConfigFile,
-  parseConfigFiles,
-  parseServiceRegistration,
-} from '../../core/agent/definitions.ts';
+import { DefinitionError, parseCheckRegistration, parseServiceRegistration } from '../../core/agent/definitions.ts';
+import { load, loadError } from '../config/helpers.ts';
+
+/** One config file in a -config-dir: its definitions (and warnings). */
+function parseConfigFile(name: string, text: string) {
+  const r = load({ [name]: text }, ['-enable-script-checks']);
+  return { services: r.services, checks: r.checks, warnings: r.warnings };
+}
+const D = '/etc/muster.d/';
 
 // The walkthrough's web3.json, verbatim (minus the article's "//web3.json" caption).
 const WEB3 = `{
@@ -86,7 +88,7 @@ describe('config files', () => {
     expect(c[3]).toMatchObject({ probe: { timeoutMs: 1000, intervalMs: 2000 }, deregisterCriticalServiceAfterMs: 5_400_000 });
   });
 
-  it('reads services, check and checks; ignores agent config keys', () => {
+  it('reads services, check and checks next to agent config keys', () => {
     const defs = parseConfigFile(
       'all.json',
       JSON.stringify({
@@ -104,57 +106,51 @@ describe('config files', () => {
     expect(defs.checks[0]!.probe).toMatchObject({ type: 'script', args: ['/bin/sh', '-c', 'free -m'] });
   });
 
-  it('errors name the file, the field and the reason', () => {
+  it('errors name the file, line:col, the field and the reason', () => {
+    const err = (name: string, text: string): string => loadError({ [name]: text });
     const bad = WEB3.replace('"10s"', '"10x"');
-    expect(errorOf(() => parseConfigFile('web3.json', bad))).toBe('web3.json: service.checks[0].interval: "10x" is not a duration (use e.g. "10s")');
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"port": 1}}'))).toBe('a.json: service.name: required (a service needs a name)');
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "port": 70000}}'))).toContain('a.json: service.port: must be a whole number 0-65535');
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "tags": "master"}}'))).toBe(
-      'a.json: service.tags: must be a list of strings, got "master"',
+    expect(err('web3.json', bad)).toBe(`${D}web3.json:10:21: service.checks[0].interval: "10x" is not a duration (use e.g. "10s")`);
+    expect(err('a.json', '{"service": {"port": 1}}')).toBe(`${D}a.json:1:13: service.name: required (a service needs a name)`);
+    expect(err('a.json', '{"service": {"name": "x", "port": 70000}}')).toContain(`${D}a.json:1:35: service.port: must be a whole number 0-65535`);
+    expect(err('a.json', '{"service": {"name": "x", "tags": "master"}}')).toBe(`${D}a.json:1:35: service.tags: must be a list of strings, got "master"`);
+    expect(err('a.json', '{"service": {"name": "x", "check": {"http": "http://a/"}}}')).toBe(
+      `${D}a.json:1:36: service.check.interval: required for http checks (e.g. "interval": "10s")`,
     );
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "check": {"http": "http://a/"}}}'))).toBe(
-      'a.json: service.check.interval: required for http checks (e.g. "interval": "10s")',
+    expect(err('a.json', '{"service": {"name": "x", "check": {"interval": "10s"}}}')).toBe(
+      `${D}a.json:1:36: service.check: must set one of http, tcp, ttl or script/args`,
     );
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "check": {"interval": "10s"}}}'))).toBe(
-      'a.json: service.check: must set one of http, tcp, ttl or script/args',
+    expect(err('a.json', '{"service": {"name": "x", "check": {"http": "http://a/", "ttl": "5s", "interval": "1s"}}}')).toContain('sets http and ttl');
+    expect(err('a.json', '{"service": {"name": "x", "check": {"tcp": "nohost", "interval": "1s"}}}')).toBe(
+      `${D}a.json:1:44: service.check.tcp: "nohost" is not host:port`,
     );
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "check": {"http": "http://a/", "ttl": "5s", "interval": "1s"}}}'))).toContain(
-      'sets http and ttl',
+    expect(err('a.json', '{"service": {"name": "x", "check": {"ttl": "5s", "status": "ok"}}}')).toBe(
+      `${D}a.json:1:60: service.check.status: "ok" is not a status (use passing, warning or critical)`,
     );
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "check": {"tcp": "nohost", "interval": "1s"}}}'))).toBe(
-      'a.json: service.check.tcp: "nohost" is not host:port',
+    expect(err('a.json', '{"service": {"name": "x", "prot": 1}}')).toMatch(/^\/etc\/muster\.d\/a\.json:1:35: service\.prot: unknown service field \(known: .*port/);
+    expect(err('a.json', '{"check": {"name": "g", "grpc": "a:1", "interval": "1s"}}')).toContain('grpc checks are not supported');
+    expect(err('a.json', '{"check": {"ttl": "1s"}}')).toBe(`${D}a.json:1:11: check.name: required (a check needs a name)`);
+    expect(err('a.json', '{"services": [{"name": "a"}, {"name": "a"}]}')).toBe(
+      `${D}a.json:1:30: services[1]: duplicate service id "a" (also at ${D}a.json:1:15)`,
     );
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "check": {"ttl": "5s", "status": "ok"}}}'))).toBe(
-      'a.json: service.check.status: "ok" is not a status (use passing, warning or critical)',
-    );
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x", "prot": 1}}'))).toMatch(/^a\.json: service\.prot: unknown service field \(known: .*port/);
-    expect(errorOf(() => parseConfigFile('a.json', '{"check": {"name": "g", "grpc": "a:1", "interval": "1s"}}'))).toContain('grpc checks are not supported');
-    expect(errorOf(() => parseConfigFile('a.json', '{"check": {"ttl": "1s"}}'))).toBe('a.json: check.name: required (a check needs a name)');
-    expect(errorOf(() => parseConfigFile('a.json', '{"services": [{"name": "a"}, {"name": "a"}]}'))).toBe(
-      'a.json: services[1]: duplicate service id "a" (also at services[0])',
-    );
-    expect(errorOf(() => parseConfigFile('a.json', '[]'))).toBe('a.json: the file must hold a JSON object, got an array');
-    expect(errorOf(() => parseConfigFile('a.json', '{"service": {"name": "x",\n  "meta": {"bad key": "v"}}}'))).toContain('service.meta.bad key');
+    expect(err('a.json', '[]')).toBe(`${D}a.json:1:1: invalid JSON: the file must hold a JSON object ({ … }) at the top level`);
+    expect(err('a.json', '{"service": {"name": "x",\n  "meta": {"bad key": "v"}}}')).toContain('service.meta.bad key');
   });
 
   it('invalid JSON reports line and column', () => {
-    const msg = errorOf(() => parseConfigFile('web3.json', '{\n  "service": {\n    "name": "web3",\n  }\n}'));
-    expect(msg).toMatch(/^web3\.json: invalid JSON at line 4, column \d+/);
+    const msg = loadError({ 'web3.json': '{\n  "service": {\n    "name": "web3",\n  }\n}' });
+    expect(msg).toMatch(/^\/etc\/muster\.d\/web3\.json:4:3: invalid JSON: trailing comma before '}'/);
   });
 
   it('intervals below 1s are raised to 1s with a warning', () => {
     const defs = parseConfigFile('a.json', '{"check": {"name": "fast", "tcp": "a:1", "interval": "100ms"}}');
     expect(defs.checks[0]!.probe).toMatchObject({ intervalMs: 1000 });
-    expect(defs.warnings).toEqual(["a.json: check 'fast' has interval below minimum of 1s; using 1s"]);
+    expect(defs.warnings).toEqual([`${D}a.json: check 'fast' has interval below minimum of 1s; using 1s`]);
   });
 
   it('duplicate ids across files name both files', () => {
-    expect(() =>
-      parseConfigFiles([
-        { fileName: 'a.json', text: '{"service": {"name": "web"}}' },
-        { fileName: 'b.json', text: '{"service": {"name": "web"}}' },
-      ]),
-    ).toThrow('b.json: service: duplicate service id "web" (also in a.json)');
+    expect(loadError({ 'a.json': '{"service": {"name": "web"}}', 'b.json': '{"service": {"name": "web"}}' })).toBe(
+      `${D}b.json:1:13: service: duplicate service id "web" (also at ${D}a.json:1:13)`,
+    );
   });
 });
 
