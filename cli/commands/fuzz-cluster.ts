@@ -6,18 +6,19 @@
 // tells a crash (127), a liveness failure (128) and a correctness failure (129) apart
 // (0: all passed, 2: bad arguments or file). `--replay FILE` runs one case file.
 // Must never: let wall-clock time decide a verdict (it only feeds the schedules/s figure).
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caseForSeed, type CaseOptions } from '../../sim/fuzz/arbitrary.ts';
-import { CLUSTER_BUGS, isBugName, type BugName } from '../../sim/fuzz/bugs.ts';
-import { MAX_CLIENTS, caseSize, CaseError, type ClusterCase } from '../../sim/fuzz/case.ts';
-import { EXIT_CODES, runCase, type RunResult } from '../../sim/fuzz/run.ts';
-import { parseCaseFile, reproducerJson, shrinkCase } from '../../sim/fuzz/shrink.ts';
+import { caseForSeed, type CaseOptions } from '../../sim/fuzz/cluster/arbitrary.ts';
+import { CLUSTER_BUGS, isBugName, type BugName } from '../../sim/fuzz/cluster/bugs.ts';
+import { MAX_CLIENTS, caseSize, CaseError, type ClusterCase } from '../../sim/fuzz/cluster/case.ts';
+import { EXIT_CODES, runCase, type RunResult } from '../../sim/fuzz/cluster/run.ts';
+import { parseCaseFile, reproducerJson, shrinkCase } from '../../sim/fuzz/cluster/shrink.ts';
 
 const USAGE =
   'usage: muster fuzz cluster [--seeds N] [--seed S] [--servers 3|5] [--clients K] [--duration SECONDS]\n' +
   `                           [--bug ${CLUSTER_BUGS.join('|')}]\n` +
-  '                           [--shrink-runs N | --no-shrink] [--out DIR] [--quiet]\n' +
+  '                           [--shrink-runs N | --no-shrink] [--out DIR (default: a new temp folder)] [--quiet]\n' +
   '       muster fuzz cluster --replay FILE\n';
 
 interface Args {
@@ -28,13 +29,14 @@ interface Args {
   durationS: number;
   bug?: BugName;
   shrinkRuns: number;
-  out: string;
+  /** Where reproducers go; null: a fresh folder under the system temp dir. */
+  out: string | null;
   quiet: boolean;
   replay?: string;
 }
 
 function parse(argv: string[]): Args | string {
-  const a: Args = { seeds: 100, start: 0, servers: 3, clients: 2, durationS: 60, shrinkRuns: 200, out: '.', quiet: false };
+  const a: Args = { seeds: 100, start: 0, servers: 3, clients: 2, durationS: 60, shrinkRuns: 200, out: null, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const val = (): string | undefined => argv[++i];
@@ -175,8 +177,9 @@ export async function fuzzCluster(argv: string[]): Promise<number> {
         say(`  shrinking (up to ${a.shrinkRuns} runs)…\n`);
         const s = shrinkCase(kase, r, a.shrinkRuns);
         const small = caseSize(s.kase);
-        mkdirSync(a.out, { recursive: true });
-        const file = join(a.out, `fuzz-cluster-seed-${seed}${a.bug ? `-${a.bug}` : ''}.json`);
+        const dir = a.out ?? mkdtempSync(join(tmpdir(), 'muster-fuzz-'));
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `fuzz-cluster-seed-${seed}${a.bug ? `-${a.bug}` : ''}.json`);
         writeFileSync(file, reproducerJson(s, seed, kase));
         process.stdout.write(
           `  shrunk in ${s.runs} runs${s.exhausted ? ' (budget reached)' : ''}: ${size.faults} → ${small.faults} faults, ${size.ops} → ${small.ops} ops; ` +

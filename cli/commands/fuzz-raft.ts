@@ -5,7 +5,7 @@
 // replays it. Exit 0 when nothing was violated, 1 on a violation, 2 on bad arguments.
 // Must never: depend on wall-clock time for the verdict.
 import { BUG_NAMES, type BugName } from '../../core/raft/node.ts';
-import { runSeed } from '../../sim/raft/run.ts';
+import { runSeed } from '../../sim/fuzz/raft/run.ts';
 
 interface FuzzArgs {
   seeds: number;

@@ -17,7 +17,7 @@ export interface RaftBugs {
    *  leader that lost its quorum keeps leading (and serving lease reads) until that lease
    *  runs out instead of stepping down at the next CheckQuorum round. Only client reads can
    *  show it, so the Raft-level fuzzer (BUG_NAMES) does not list it; `muster fuzz cluster`
-   *  does (sim/fuzz/bugs.ts). */
+   *  does (sim/fuzz/cluster/bugs.ts). */
   leaseTooLong?: boolean;
 }
 export const LEASE_TOO_LONG_FACTOR = 20;

@@ -11,7 +11,7 @@ import { Host, type WireCodec } from '../../core/runtime/host.ts';
 import { wireCodec } from '../../core/codec/index.ts';
 import { RaftNode, defaultRaftConfig, type RaftConfig, type RaftEffect, type RaftInput, type RaftMessage } from '../../core/raft/node.ts';
 import { SimWorld, type SimProcessContext, type LinkConfig } from '../world.ts';
-import { RaftChecker } from './checkers.ts';
+import { RaftChecker } from '../fuzz/raft/checkers.ts';
 
 export const DATA_DIR = '/data';
 const enc = new TextEncoder();

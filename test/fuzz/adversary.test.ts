@@ -2,9 +2,9 @@
 // seeds (so it really reaches its corner), and no safety, linearizability or liveness check
 // fails — the moves themselves (cuts, kill -9, restarts, early election timeouts) are legal.
 import { describe, expect, it } from 'vitest';
-import { caseForSeed } from '../../sim/fuzz/arbitrary.ts';
-import type { ClusterCase, FuzzFault } from '../../sim/fuzz/case.ts';
-import { runCase } from '../../sim/fuzz/run.ts';
+import { caseForSeed } from '../../sim/fuzz/cluster/arbitrary.ts';
+import type { ClusterCase, FuzzFault } from '../../sim/fuzz/cluster/case.ts';
+import { runCase } from '../../sim/fuzz/cluster/run.ts';
 
 const SEEDS = 6;
 

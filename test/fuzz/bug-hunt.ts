@@ -1,10 +1,10 @@
 // Shared by the bug-switch tests: run seeds with a planted bug until one fails, then shrink it.
 import { expect } from 'vitest';
-import { caseForSeed } from '../../sim/fuzz/arbitrary.ts';
-import type { BugName } from '../../sim/fuzz/bugs.ts';
-import { caseSize, type ClusterCase } from '../../sim/fuzz/case.ts';
-import { runCase, type RunResult } from '../../sim/fuzz/run.ts';
-import { shrinkCase } from '../../sim/fuzz/shrink.ts';
+import { caseForSeed } from '../../sim/fuzz/cluster/arbitrary.ts';
+import type { BugName } from '../../sim/fuzz/cluster/bugs.ts';
+import { caseSize, type ClusterCase } from '../../sim/fuzz/cluster/case.ts';
+import { runCase, type RunResult } from '../../sim/fuzz/cluster/run.ts';
+import { shrinkCase } from '../../sim/fuzz/cluster/shrink.ts';
 
 export const BUG_CHAOS_MS = 10_000;
 

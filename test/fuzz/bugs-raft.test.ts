@@ -1,6 +1,6 @@
 // The cluster fuzzer's Raft checks must fail on planted Raft bugs, and shrink them small.
 // commit-old-term needs the Figure-8 adversary and no-fsync-vote the split-vote one
-// (sim/fuzz/adversary.ts); double-vote falls to ordinary elections.
+// (sim/fuzz/cluster/adversary.ts); double-vote falls to ordinary elections.
 import { describe, it } from 'vitest';
 import { catchAndShrink } from './bug-hunt.ts';
 

@@ -1,8 +1,8 @@
 // CI's cluster fuzz campaign: 100 clean seeds of a 3-server + 2-client cluster, each a swarm of
 // faults and a KV/lock/catalog workload, must pass every safety and liveness check.
 import { describe, expect, it } from 'vitest';
-import { caseForSeed } from '../../sim/fuzz/arbitrary.ts';
-import { runCase } from '../../sim/fuzz/run.ts';
+import { caseForSeed } from '../../sim/fuzz/cluster/arbitrary.ts';
+import { runCase } from '../../sim/fuzz/cluster/run.ts';
 
 /** Simulated safety phase per seed: 20 s (each seed still forms a cluster, runs its faults and
  *  workload, heals and converges). At 20 s seed 21 used to catch a member stuck 'leaving' in one

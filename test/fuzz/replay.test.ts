@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caseForSeed } from '../../sim/fuzz/arbitrary.ts';
-import { CLUSTER_BUGS } from '../../sim/fuzz/bugs.ts';
-import { validateCase, type ClusterCase } from '../../sim/fuzz/case.ts';
-import { EXIT_CODES, runCase } from '../../sim/fuzz/run.ts';
-import { parseCaseFile, reproducerJson, shrinkCase } from '../../sim/fuzz/shrink.ts';
+import { caseForSeed } from '../../sim/fuzz/cluster/arbitrary.ts';
+import { CLUSTER_BUGS } from '../../sim/fuzz/cluster/bugs.ts';
+import { validateCase, type ClusterCase } from '../../sim/fuzz/cluster/case.ts';
+import { EXIT_CODES, runCase } from '../../sim/fuzz/cluster/run.ts';
+import { parseCaseFile, reproducerJson, shrinkCase } from '../../sim/fuzz/cluster/shrink.ts';
 import { fuzzCluster } from '../../cli/commands/fuzz-cluster.ts';
 
 const quietly = async <T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> => {

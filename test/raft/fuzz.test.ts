@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fuzzRaft } from '../../cli/commands/fuzz-raft.ts';
-import { runScenario, runSeed, scenarioForSeed } from '../../sim/raft/run.ts';
-import { serverIps, type ClusterFault, type Scenario } from '../../sim/raft/schedule.ts';
+import { runScenario, runSeed, scenarioForSeed } from '../../sim/fuzz/raft/run.ts';
+import { serverIps, type ClusterFault, type Scenario } from '../../sim/fuzz/raft/schedule.ts';
 import { SimDisk } from '../../sim/world.ts';
 import { RaftNode, type RaftEffect, type RaftMessage } from '../../core/raft/node.ts';
-import { RaftChecker } from '../../sim/raft/checkers.ts';
+import { RaftChecker } from '../../sim/fuzz/raft/checkers.ts';
 import { makeRng } from '../../core/rng.ts';
 import { cfg } from './mini-net.ts';
 

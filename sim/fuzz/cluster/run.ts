@@ -1,4 +1,4 @@
-// sim/fuzz/run.ts — run one cluster fuzz case end to end and classify the outcome.
+// sim/fuzz/cluster/run.ts — run one cluster fuzz case end to end and classify the outcome.
 //
 // Owns: the phases — setup (cluster forms, sessions made), safety (faults + workload, Raft
 // watched after every event), liveness (faults lifted, every agent started again; within a
@@ -13,7 +13,8 @@ import { FuzzCluster } from './cluster.ts';
 import { FaultRunner } from './faults.ts';
 import { RaftWatch } from './raft-watch.ts';
 import { FuzzClient, emptyHistory, type History } from './workload.ts';
-import { checkHistory, type Violation } from './checks.ts';
+import { checkHistory } from './checks.ts';
+import { violationFromError, type Violation } from '../violation.ts';
 import { LOCK_KEYS, REGISTER_KEYS } from './arbitrary.ts';
 
 export type Verdict = 'ok' | 'crash' | 'liveness' | 'correctness';
@@ -234,8 +235,8 @@ export function runCase(kase: ClusterCase, opts: RunOptions = {}): RunResult {
     if (hc.violations.length > 0) fail('correctness', hc.violations[0]!);
     return finish();
   } catch (err) {
-    const e = err as Error;
-    fail('crash', { invariant: 'no exception', detail: `${e.message}\n${(e.stack ?? '').split('\n').slice(1, 6).join('\n')}`, atMs: w.nowMs() });
+    // An assertion inside a machine (core/raft/invariants.ts) is a crash, as in TigerBeetle's VOPR.
+    fail('crash', violationFromError(err, w.nowMs()));
     return finish();
   }
 }

@@ -1,4 +1,4 @@
-// sim/raft/run.ts — run one Raft scenario end to end and report what the checkers found.
+// sim/fuzz/raft/run.ts — run one Raft scenario end to end and report what the checkers found.
 //
 // Owns: the run's phases — chaos (faults, adversaries, membership changes + workload), heal
 // (partitions lifted, links reset, crashed servers restarted, adversaries disarmed, every
@@ -6,12 +6,12 @@
 // in its peer set, every pending proposal resolved, a fresh write committed), final safety
 // checks.
 // Must never: decide pass/fail by timing of the host machine; only virtual time exists here.
-import { makeRng } from '../../core/rng.ts';
-import { bugsFromName, type BugName } from '../../core/raft/node.ts';
-import { DEFAULT_LINK } from '../world.ts';
-import { RaftCluster } from './cluster.ts';
+import { makeRng } from '../../../core/rng.ts';
+import { bugsFromName, type BugName } from '../../../core/raft/node.ts';
+import { DEFAULT_LINK, type Fault } from '../../world.ts';
+import { RaftCluster } from '../../raft/cluster.ts';
 import { Figure8Adversary, SplitVoteAdversary, type Adversary } from './adversary.ts';
-import type { Violation } from './checkers.ts';
+import { violationFromError, type Violation } from '../violation.ts';
 import { randomScenario, serverIps, type Scenario } from './schedule.ts';
 
 export interface RunResult {
@@ -42,7 +42,8 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
   const w = c.world;
   const ips = serverIps(scenario.servers);
   const touchedLinks = new Set<string>();
-  const world = [];
+  const world: Fault[] = [];
+  let recoveryMs: number | null = null;
   const adversaries: Adversary[] = [];
   for (const f of scenario.faults) {
     if (f.kind === 'crashLeader') {
@@ -79,81 +80,89 @@ export function runScenario(seed: string, scenario: Scenario, opts: { bug?: BugN
       world.push(f);
     }
   }
-  w.applyFaults(world);
-  c.startAll();
-  c.workload(scenario.proposeEveryMs, scenario.chaosMs);
-  const checkEvery = 250;
-  const periodic = (): void => {
-    c.checker.checkLogMatching(w.nowMs(), c.live());
-    w.schedule(w.nowMs() + checkEvery, 'check.logMatching', periodic);
-  };
-  w.schedule(checkEvery, 'check.logMatching', periodic);
-
-  // A violation ends the run: what follows a broken invariant only muddies the report (and a
-  // planted bug can leave the cluster in states no correct Raft reaches).
-  const broken = (): boolean => c.checker.violations.length > 0;
-  let recoveryMs: number | null = null;
-  if (w.runUntilTrue(broken, scenario.chaosMs - w.nowMs())) return result();
-  c.armed.length = 0;
-  for (const a of adversaries) a.disarm();
-
-  // Heal: lift partitions, reset links, bring every server back.
-  const healAt = w.nowMs();
-  w.net.heal();
-  for (const key of touchedLinks) {
-    const [from, to] = key.split('>') as [string, string];
-    w.net.setLink(from, to, { ...DEFAULT_LINK, ...scenario.link });
+  // An assertion inside a machine (RaftInvariantError) or any other throw ends the run as a
+  // violation of its own, with the seed to replay it.
+  try {
+    drive();
+  } catch (err) {
+    c.checker.violations.push(violationFromError(err, w.nowMs()));
   }
-  for (const ip of ips) if (w.host(ip).processes().length === 0) w.host(ip).restart();
-
-  // Servers removed (or left) during the chaos are added back, one at a time, by the leader.
-  const missing = (): string[] => {
-    const l = c.leader();
-    return l ? c.ids.filter((id) => !l[1].peers.includes(id)) : c.ids;
-  };
-  const readd = (): void => {
-    if (w.nowMs() > healAt + LIVENESS_BOUND_MS) return;
-    const m = missing();
-    const pending = [...c.proposals.values()].some((p) => p.doneMs === null && p.data.startsWith('addPeer:'));
-    if (m.length > 0 && c.leader() && !pending) c.changePeers('addPeer', m[0]!);
-    w.schedule(w.nowMs() + 100, 'heal.readd', readd);
-  };
-  w.schedule(w.nowMs() + 100, 'heal.readd', readd);
-  const settled = (): boolean =>
-    c.leader() !== null && c.live().length === scenario.servers && missing().length === 0 && c.pendingOnLive().length === 0;
-  if (w.runUntilTrue(settled, LIVENESS_BOUND_MS)) {
-    recoveryMs = w.nowMs() - healAt;
-    // A fresh write must commit through the healed cluster (retried while leadership settles).
-    const deadline = w.nowMs() + LIVENESS_BOUND_MS;
-    let committed = false;
-    while (!committed && w.nowMs() < deadline) {
-      c.propose();
-      const req = c.proposals.get(Math.max(...c.proposals.keys()))!;
-      w.runUntilTrue(() => req.doneMs !== null, Math.max(0, deadline - w.nowMs()));
-      committed = req.ok === true;
-      if (!committed) w.runFor(50);
-    }
-    if (!committed) c.checker.violations.push({ invariant: 'liveness', detail: `no write committed within ${LIVENESS_BOUND_MS} ms after the cluster healed`, atMs: w.nowMs() });
-  } else {
-    const l = c.leader();
-    const pend = c.pendingOnLive();
-    c.checker.violations.push({
-      invariant: 'liveness',
-      detail: l
-        ? `${pend.length} proposal(s) unresolved ${LIVENESS_BOUND_MS} ms after heal (first: req ${pend[0]?.reqId} on ${pend[0]?.server})`
-        : `no leader ${LIVENESS_BOUND_MS} ms after heal`,
-      ...(l && missing().length ? { detail: `leader ${l[0]} still lacks ${missing().join(', ')} in its peer set ${LIVENESS_BOUND_MS} ms after heal` } : {}),
-      atMs: w.nowMs(),
-    });
-  }
-  // Let followers catch up, then the final checks.
-  w.runFor(1000);
-  const now = w.nowMs();
-  c.checker.checkLogMatching(now, c.live());
-  const l = c.leader();
-  if (l) c.checker.checkAckedKept(now, l[0], l[1]);
-
   return result();
+
+  function drive(): void {
+    w.applyFaults(world);
+    c.startAll();
+    c.workload(scenario.proposeEveryMs, scenario.chaosMs);
+    const checkEvery = 250;
+    const periodic = (): void => {
+      c.checker.checkLogMatching(w.nowMs(), c.live());
+      w.schedule(w.nowMs() + checkEvery, 'check.logMatching', periodic);
+    };
+    w.schedule(checkEvery, 'check.logMatching', periodic);
+
+    // A violation ends the run: what follows a broken invariant only muddies the report (and a
+    // planted bug can leave the cluster in states no correct Raft reaches).
+    const broken = (): boolean => c.checker.violations.length > 0;
+    if (w.runUntilTrue(broken, scenario.chaosMs - w.nowMs())) return;
+    c.armed.length = 0;
+    for (const a of adversaries) a.disarm();
+
+    // Heal: lift partitions, reset links, bring every server back.
+    const healAt = w.nowMs();
+    w.net.heal();
+    for (const key of touchedLinks) {
+      const [from, to] = key.split('>') as [string, string];
+      w.net.setLink(from, to, { ...DEFAULT_LINK, ...scenario.link });
+    }
+    for (const ip of ips) if (w.host(ip).processes().length === 0) w.host(ip).restart();
+
+    // Servers removed (or left) during the chaos are added back, one at a time, by the leader.
+    const missing = (): string[] => {
+      const l = c.leader();
+      return l ? c.ids.filter((id) => !l[1].peers.includes(id)) : c.ids;
+    };
+    const readd = (): void => {
+      if (w.nowMs() > healAt + LIVENESS_BOUND_MS) return;
+      const m = missing();
+      const pending = [...c.proposals.values()].some((p) => p.doneMs === null && p.data.startsWith('addPeer:'));
+      if (m.length > 0 && c.leader() && !pending) c.changePeers('addPeer', m[0]!);
+      w.schedule(w.nowMs() + 100, 'heal.readd', readd);
+    };
+    w.schedule(w.nowMs() + 100, 'heal.readd', readd);
+    const settled = (): boolean =>
+      c.leader() !== null && c.live().length === scenario.servers && missing().length === 0 && c.pendingOnLive().length === 0;
+    if (w.runUntilTrue(settled, LIVENESS_BOUND_MS)) {
+      recoveryMs = w.nowMs() - healAt;
+      // A fresh write must commit through the healed cluster (retried while leadership settles).
+      const deadline = w.nowMs() + LIVENESS_BOUND_MS;
+      let committed = false;
+      while (!committed && w.nowMs() < deadline) {
+        c.propose();
+        const req = c.proposals.get(Math.max(...c.proposals.keys()))!;
+        w.runUntilTrue(() => req.doneMs !== null, Math.max(0, deadline - w.nowMs()));
+        committed = req.ok === true;
+        if (!committed) w.runFor(50);
+      }
+      if (!committed) c.checker.violations.push({ invariant: 'liveness', detail: `no write committed within ${LIVENESS_BOUND_MS} ms after the cluster healed`, atMs: w.nowMs() });
+    } else {
+      const l = c.leader();
+      const pend = c.pendingOnLive();
+      c.checker.violations.push({
+        invariant: 'liveness',
+        detail: l
+          ? `${pend.length} proposal(s) unresolved ${LIVENESS_BOUND_MS} ms after heal (first: req ${pend[0]?.reqId} on ${pend[0]?.server})`
+          : `no leader ${LIVENESS_BOUND_MS} ms after heal`,
+        ...(l && missing().length ? { detail: `leader ${l[0]} still lacks ${missing().join(', ')} in its peer set ${LIVENESS_BOUND_MS} ms after heal` } : {}),
+        atMs: w.nowMs(),
+      });
+    }
+    // Let followers catch up, then the final checks.
+    w.runFor(1000);
+    const now = w.nowMs();
+    c.checker.checkLogMatching(now, c.live());
+    const l = c.leader();
+    if (l) c.checker.checkAckedKept(now, l[0], l[1]);
+  }
 
   function result(): RunResult {
     let acked = 0;

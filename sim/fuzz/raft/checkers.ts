@@ -1,4 +1,4 @@
-// sim/raft/checkers.ts — Raft's safety invariants, checked against every node as the run goes.
+// sim/fuzz/raft/checkers.ts — Raft's safety invariants, checked against every node as the run goes.
 //
 // Owns: election safety (one leader per term), vote safety (a server grants at most one
 // candidate per term, across its crashes), log matching, leader completeness, state-machine
@@ -8,13 +8,9 @@
 // of the peer set it holds when it wins, and an entry a leader commits must then be held by a
 // majority of the leader's peer set (ground truth: the servers' own logs, not the leader's view).
 // Must never: influence the run (read-only observers); throw (violations are collected).
-import type { RaftEffect, RaftNode } from '../../core/raft/node.ts';
-
-export interface Violation {
-  invariant: string;
-  detail: string;
-  atMs: number;
-}
+import type { RaftEffect, RaftNode } from '../../../core/raft/node.ts';
+import { hasMajority } from '../../../core/raft/quorum.ts';
+import type { Violation } from '../violation.ts';
 
 const dec = new TextDecoder();
 const text = (b: Uint8Array): string => dec.decode(b);
@@ -115,9 +111,9 @@ export class RaftChecker {
   private checkElectionQuorum(nowMs: number, id: string, node: RaftNode, term: number): void {
     const peers = node.peers;
     if (peers.length === 0) return;
-    let n = 0;
-    for (const p of peers) if (p === id || this.votes.get(`${term}/${p}`) === id) n++;
-    if (n < Math.floor(peers.length / 2) + 1) {
+    const voted = (p: string): boolean => p === id || this.votes.get(`${term}/${p}`) === id;
+    if (!hasMajority(peers, voted)) {
+      const n = peers.filter(voted).length;
       this.fail('election quorum', `${id} leads term ${term} with ${n} vote(s) from its ${peers.length}-server peer set [${peers.join(', ')}]`, nowMs);
     }
   }
@@ -137,12 +133,16 @@ export class RaftChecker {
     if (peers.length === 0) return;
     let holders = 0;
     const lacking: string[] = [];
+    const holds = (p: string): boolean => {
+      const n = p === id ? node : byId.get(p);
+      return !!n && (commit < n.firstLogIndex ? n.commitIndex >= commit : n.termAt(commit) === term);
+    };
     for (const p of peers) {
       const n = p === id ? node : byId.get(p);
-      if (n && (commit < n.firstLogIndex ? n.commitIndex >= commit : n.termAt(commit) === term)) holders++;
+      if (holds(p)) holders++;
       else lacking.push(`${p} (last ${n?.lastIndex ?? '?'}/t${n?.lastTerm ?? '?'})`);
     }
-    if (holders < Math.floor(peers.length / 2) + 1) {
+    if (!hasMajority(peers, holds)) {
       this.fail('commit quorum', `${id} (term ${node.term}) committed index ${commit} (t${term}) held by only ${holders} of its ${peers.length}-server peer set; lacking: ${lacking.join(', ')}`, nowMs);
     }
   }

@@ -1,4 +1,4 @@
-// sim/raft/schedule.ts — random Raft fault scenarios as plain data (what the fuzzer and the
+// sim/fuzz/raft/schedule.ts — random Raft fault scenarios as plain data (what the fuzzer and the
 // property tests run).
 //
 // Owns: the Scenario shape (cluster size, transport, Raft knobs, link, fault schedule) and a
@@ -9,9 +9,9 @@
 // which fault kinds it uses (and how likely each is), so some seeds are all partitions, some
 // all crashes, some all membership churn — corners a uniform mix would dilute.
 // Must never: run anything; a scenario is JSON that replays exactly.
-import type { Rng } from '../../core/rng.ts';
-import type { RaftConfig } from '../../core/raft/node.ts';
-import type { Fault, LinkConfig } from '../world.ts';
+import type { Rng } from '../../../core/rng.ts';
+import type { RaftConfig } from '../../../core/raft/node.ts';
+import type { Fault, LinkConfig } from '../../world.ts';
 
 export type ClusterFault =
   | Fault

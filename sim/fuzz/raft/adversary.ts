@@ -1,4 +1,4 @@
-// sim/raft/adversary.ts — fault sequences that steer a cluster into the Raft corners random
+// sim/fuzz/raft/adversary.ts — fault sequences that steer a cluster into the Raft corners random
 // faults almost never reach, choosing their targets as they go.
 //
 // Owns:
@@ -12,8 +12,9 @@
 // Raft's safety argument). They watch nodes read-only and never look at bug switches, so on a
 // correct Raft they run the same moves and every checker must stay silent.
 // Must never: change a node's state except through the inputs a real host could deliver.
-import { TIMER_ELECTION, type RaftEffect, type RaftInput, type RaftNode } from '../../core/raft/node.ts';
-import type { RaftCluster } from './cluster.ts';
+import { TIMER_ELECTION, type RaftEffect, type RaftInput, type RaftNode } from '../../../core/raft/node.ts';
+import { majority, quorumValue } from '../../../core/raft/quorum.ts';
+import type { RaftCluster } from '../../raft/cluster.ts';
 
 export interface Adversary {
   /** Start the sequence now (targets are picked from the cluster as it is at this moment). */
@@ -30,9 +31,6 @@ function atLeastAsUpToDate(a: RaftNode, b: RaftNode): boolean {
   return a.lastTerm > b.lastTerm || (a.lastTerm === b.lastTerm && a.lastIndex >= b.lastIndex);
 }
 
-function quorumOf(n: number): number {
-  return Math.floor(n / 2) + 1;
-}
 
 /**
  * Figure 8, for any cluster size N:
@@ -83,7 +81,7 @@ export class Figure8Adversary implements Adversary {
     const [lid, lnode] = l;
     // The leader's side must be a minority of its peer set, the other side a quorum.
     const voters = lnode.peers;
-    const sideSize = voters.length - quorumOf(voters.length);
+    const sideSize = voters.length - majority(voters.length);
     const followers = c.world.rng.shuffle(voters.filter((x) => x !== lid)).slice(0, sideSize - 1);
     this.side = [lid, ...followers].sort();
     this.oldTerm = lnode.term;
@@ -167,8 +165,7 @@ export class Figure8Adversary implements Adversary {
       if (node.state !== 'Leader' || node.term <= this.freshTerm) return eff;
       if (input.kind !== 'receive' || (input.msg as { t: string }).t !== 'raft.appendResp') return eff;
       const peers = node.peers;
-      const matches = peers.map((p) => node.matchOf(p) ?? 0).sort((a, b) => b - a);
-      const known = matches[quorumOf(peers.length) - 1] ?? 0;
+      const known = quorumValue(peers.map((p) => node.matchOf(p) ?? 0)) ?? 0;
       const t = node.termAt(known);
       const freshNode = c.server(this.fresh!).node!;
       if (known <= this.frontier || t === null || t >= node.term || freshNode.termAt(known) === t) return eff;

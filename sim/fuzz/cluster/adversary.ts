@@ -1,6 +1,6 @@
-// sim/fuzz/adversary.ts — fault sequences that steer a whole simulated cluster into the corners
+// sim/fuzz/cluster/adversary.ts — fault sequences that steer a whole simulated cluster into the corners
 // random faults almost never reach, choosing their targets as they go (cluster-level cousins of
-// sim/raft/adversary.ts).
+// sim/fuzz/raft/adversary.ts).
 //
 // Owns:
 //   DeposeAdversary     the leader is cut off from the other servers (clients reach everyone)
@@ -16,8 +16,9 @@
 // the servers read-only after every simulated event and never look at bug switches, so on a
 // correct Muster they run the same moves and every checker must stay silent.
 // Must never: change an agent's state except through those world actions.
-import { TIMER_ELECTION } from '../../core/raft/types.ts';
-import type { RaftNode } from '../../core/raft/node.ts';
+import { TIMER_ELECTION } from '../../../core/raft/types.ts';
+import type { RaftNode } from '../../../core/raft/node.ts';
+import { majority, quorumValue } from '../../../core/raft/quorum.ts';
 import type { FuzzCluster, Slot } from './cluster.ts';
 
 /** What an adversary may do to the world (the fault runner carries it out). */
@@ -58,7 +59,6 @@ export function atLeastAsUpToDate(a: RaftNode, b: RaftNode): boolean {
   return a.lastTerm > b.lastTerm || (a.lastTerm === b.lastTerm && a.lastIndex >= b.lastIndex);
 }
 
-const quorumOf = (n: number): number => Math.floor(n / 2) + 1;
 const idOf = (s: Slot): string => `${s.ip}:8300`;
 
 abstract class Base implements Adversary {
@@ -173,7 +173,7 @@ export class Figure8Adversary extends Base {
       return;
     }
     const voters = this.c.servers.filter((s) => lr.peers.includes(idOf(s)));
-    const sideSize = voters.length - quorumOf(voters.length);
+    const sideSize = voters.length - majority(voters.length);
     const followers = this.c.world.rng.shuffle(voters.filter((s) => s !== l)).slice(0, sideSize - 1);
     this.side = [l, ...followers];
     this.oldTerm = lr.term;
@@ -260,8 +260,7 @@ export class Figure8Adversary extends Base {
     for (const [m, r] of this.live()) {
       if (r.state !== 'Leader' || r.term <= this.freshTerm) continue;
       const peers = r.peers;
-      const matches = peers.map((p) => r.matchOf(p) ?? 0).sort((a, b) => b - a);
-      const known = matches[quorumOf(peers.length) - 1] ?? 0;
+      const known = quorumValue(peers.map((p) => r.matchOf(p) ?? 0)) ?? 0;
       const t = r.termAt(known);
       if (known <= this.frontier || t === null || t >= r.term || fresh.termAt(known) === t) continue;
       // m knows a majority holds an old-term entry beyond anything committed before, which F
@@ -271,7 +270,7 @@ export class Figure8Adversary extends Base {
         if (o === m || o === this.fresh) continue;
         if (atLeastAsUpToDate(on, fresh) && !(on.lastTerm === fresh.lastTerm && on.lastIndex === fresh.lastIndex)) down.push(o);
       }
-      if (peers.length - down.length < quorumOf(peers.length)) continue;
+      if (peers.length - down.length < majority(peers.length)) continue;
       this.w.sampleCommits(nowMs);
       this.down = down;
       for (const d of down) this.w.crash(d);

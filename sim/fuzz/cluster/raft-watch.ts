@@ -1,4 +1,4 @@
-// sim/fuzz/raft-watch.ts — watching the servers' Raft state while a cluster case runs.
+// sim/fuzz/cluster/raft-watch.ts — watching the servers' Raft state while a cluster case runs.
 //
 // Owns: after every simulated event, at most one leader per term (and leader completeness when
 // a leader appears, vote safety and election quorum, via sim/raft's RaftChecker, fed with the
@@ -8,8 +8,10 @@
 // between live servers; telling the fault runner about every vote and every event (the
 // crash-after-vote trigger and the adversaries act on them).
 // Must never: change Raft state.
-import { RaftChecker, type Violation } from '../raft/checkers.ts';
-import type { RaftNode, RequestVoteResp } from '../../core/raft/node.ts';
+import { RaftChecker } from '../raft/checkers.ts';
+import type { Violation } from '../violation.ts';
+import { countVoters, majorityOfEither } from '../../../core/raft/quorum.ts';
+import type { RaftNode, RequestVoteResp } from '../../../core/raft/node.ts';
 import type { FuzzCluster, Slot } from './cluster.ts';
 import type { FaultRunner } from './faults.ts';
 
@@ -49,21 +51,17 @@ export class RaftWatch {
       const n = s.handle.agent?.agent.raft;
       if (n) byId.set(n.id, n);
     }
-    const holders = (peers: string[]): number => {
-      let n = 0;
-      for (const p of peers) {
-        const node = p === r.id ? r : byId.get(p);
-        if (node && (commit < node.firstLogIndex ? node.commitIndex >= commit : node.termAt(commit) === term)) n++;
-      }
-      return n;
+    const holds = (p: string): boolean => {
+      const node = p === r.id ? r : byId.get(p);
+      return !!node && (commit < node.firstLogIndex ? node.commitIndex >= commit : node.termAt(commit) === term);
     };
     // One event may both commit under the old peer set and append a single-server change;
     // either set's majority is then enough (they overlap).
-    const sets = [r.peers, before.peers].filter((p) => p.length > 0);
-    if (sets.length > 0 && sets.every((p) => holders(p) < Math.floor(p.length / 2) + 1)) {
+    const any = r.peers.length > 0 || before.peers.length > 0;
+    if (any && !majorityOfEither(r.peers, before.peers, holds)) {
       this.checker.violations.push({
         invariant: 'commit quorum',
-        detail: `${r.id} (term ${r.term}) committed index ${commit} held by only ${holders(r.peers)} of its peers [${r.peers.join(', ')}]`,
+        detail: `${r.id} (term ${r.term}) committed index ${commit} held by only ${countVoters(r.peers, holds)} of its peers [${r.peers.join(', ')}]`,
         atMs: nowMs,
       });
     }

@@ -1,14 +1,14 @@
-// sim/fuzz/cluster.ts — the simulated Muster cluster a fuzz case runs on: a world, N server and
+// sim/fuzz/cluster/cluster.ts — the simulated Muster cluster a fuzz case runs on: a world, N server and
 // K client agents (the real agent code, via sim/cluster/agents.ts), and read-only views of them.
 //
 // Owns: host layout and agent flags (servers retry-join each other, everyone rejoins after a
 // leave), the base link, and small queries the checkers and the fault runner need (who leads,
 // which agents run).
 // Must never: change an agent's state except through its process (signals, crash, restart).
-import { SimWorld, type SimProcess } from '../world.ts';
-import { spawnAgent, type SimAgent } from '../cluster/agents.ts';
-import type { RaftNode } from '../../core/raft/node.ts';
-import type { Agent } from '../../core/agent/agent.ts';
+import { SimWorld, type SimProcess } from '../../world.ts';
+import { spawnAgent, type SimAgent } from '../../cluster/agents.ts';
+import type { RaftNode } from '../../../core/raft/node.ts';
+import type { Agent } from '../../../core/agent/agent.ts';
 import { clientIp, clientName, serverIp, serverName, type ClusterCase } from './case.ts';
 import type { BugSetup } from './bugs.ts';
 

@@ -1,18 +1,13 @@
-// sim/fuzz/checks.ts — judging a cluster run's client history: linearizable KV, stale reads
+// sim/fuzz/cluster/checks.ts — judging a cluster run's client history: linearizable KV, stale reads
 // that only return written values, one lock holder at a time, health reads that only name
 // registered services.
 //
 // Owns: the history invariants and their failure texts (short enough to print, precise
 // enough to act on).
 // Must never: change the history or look at the cluster (the Raft observer does that).
-import { checkLinearizable, kvModel, pruneUnobservedKvWrites } from '../../core/check/linearizability.ts';
+import { checkLinearizable, kvModel, pruneUnobservedKvWrites } from '../linearizability.ts';
+import type { Violation } from '../violation.ts';
 import type { History } from './workload.ts';
-
-export interface Violation {
-  invariant: string;
-  detail: string;
-  atMs: number;
-}
 
 /** Search budget for the linearizability check (≈1 s); beyond it the verdict is "unknown". */
 export const LIN_MAX_STEPS = 300_000;

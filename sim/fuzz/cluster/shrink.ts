@@ -1,4 +1,4 @@
-// sim/fuzz/shrink.ts — shrinking a failing cluster case with fast-check, and the reproducer file.
+// sim/fuzz/cluster/shrink.ts — shrinking a failing cluster case with fast-check, and the reproducer file.
 //
 // Owns: a delta-debugging pass (drop whole faults, then chunks of ops), then handing the
 // failing case to fast-check as an example over a map-free arbitrary of its shape, so

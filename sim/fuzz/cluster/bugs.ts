@@ -1,10 +1,10 @@
-// sim/fuzz/bugs.ts — the test-only bug switches the cluster fuzzer can plant, by name.
+// sim/fuzz/cluster/bugs.ts — the test-only bug switches the cluster fuzzer can plant, by name.
 //
 // Owns: mapping a bug name to the agent's planted bugs (core/agent AgentBugs) or Raft knobs /
 // planted Raft bugs (core/raft RaftBugs), so a fuzz run can prove its checkers fail.
 // Must never: plant anything when no bug is named.
-import type { AgentBugs } from '../../core/agent/agent.ts';
-import { bugsFromName, type RaftConfig } from '../../core/raft/types.ts';
+import type { AgentBugs } from '../../../core/agent/agent.ts';
+import { bugsFromName, type RaftConfig } from '../../../core/raft/types.ts';
 
 export const CLUSTER_BUGS = ['stale-read', 'lease-too-long', 'lost-ack', 'double-vote', 'commit-old-term', 'no-fsync-vote'] as const;
 export type BugName = (typeof CLUSTER_BUGS)[number];

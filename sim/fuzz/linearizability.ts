@@ -1,4 +1,4 @@
-// core/check/linearizability.ts — a Porcupine-style linearizability checker (Wing & Gong's
+// sim/fuzz/linearizability.ts — a Porcupine-style linearizability checker (Wing & Gong's
 // search with Lowe's memoisation), and the KV register/lock model the cluster fuzzer uses.
 //
 // Owns: deciding whether a concurrent history of operations (call time, return time, input,

@@ -1,7 +1,7 @@
 // The linearizability checker on known histories, and against a brute-force oracle.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkLinearizable, kvModel, pruneUnobservedKvWrites, type KvInput, type KvOutput, type KvState, type Model, type Operation } from '../../core/check/linearizability.ts';
+import { checkLinearizable, kvModel, pruneUnobservedKvWrites, type KvInput, type KvOutput, type KvState, type Model, type Operation } from '../../sim/fuzz/linearizability.ts';
 
 type Op = Operation<KvInput, KvOutput>;
 const put = (c: number, key: string, value: string, call: number, ret?: number): Op => ({ clientId: c, input: { op: 'put', key, value }, call, ret, output: {} });

@@ -1,4 +1,4 @@
-// sim/fuzz/case.ts — one cluster fuzz case as plain data: cluster shape, swarm knobs, fault
+// sim/fuzz/cluster/case.ts — one cluster fuzz case as plain data: cluster shape, swarm knobs, fault
 // schedule and client workload. JSON in, JSON out; this is what shrinks and what replays.
 //
 // Owns: the ClusterCase shape, host naming/addressing, and validating a case read from a file
@@ -179,7 +179,7 @@ export function validateCase(raw: unknown, bugNames: readonly string[]): Cluster
   if (!Array.isArray(c.faults)) fail('$.faults', 'expected a list', 'use [] for none');
   c.faults.forEach((f: unknown, i: number) => {
     const p = `$.faults[${i}]`;
-    if (typeof f !== 'object' || f === null) fail(p, 'expected an object', 'see sim/fuzz/case.ts FuzzFault');
+    if (typeof f !== 'object' || f === null) fail(p, 'expected an object', 'see sim/fuzz/cluster/case.ts FuzzFault');
     const r = f as Record<string, unknown>;
     num(r.atMs, `${p}.atMs`, 0, 3_600_000);
     switch (r.kind) {
@@ -238,10 +238,10 @@ export function validateCase(raw: unknown, bugNames: readonly string[]): Cluster
     w.forEach((s: unknown, si: number) => {
       const p = `$.workload[${ci}][${si}]`;
       const st = s as Record<string, unknown> | null;
-      if (!st || typeof st !== 'object') fail(p, 'expected {"gapMs", "op"}', 'see sim/fuzz/case.ts Step');
+      if (!st || typeof st !== 'object') fail(p, 'expected {"gapMs", "op"}', 'see sim/fuzz/cluster/case.ts Step');
       num(st.gapMs, `${p}.gapMs`, 0, 3_600_000);
       const op = st.op as Record<string, unknown> | null;
-      if (!op || typeof op !== 'object') fail(`${p}.op`, 'expected an object', 'see sim/fuzz/case.ts ClientOp');
+      if (!op || typeof op !== 'object') fail(`${p}.op`, 'expected an object', 'see sim/fuzz/cluster/case.ts ClientOp');
       const str = (k: string): void => {
         if (typeof op[k] !== 'string' || op[k] === '') fail(`${p}.op.${k}`, 'expected a non-empty string', 'e.g. "x0"');
       };

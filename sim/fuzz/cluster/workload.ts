@@ -1,4 +1,4 @@
-// sim/fuzz/workload.ts — the fuzz clients: each runs its op list against its local agent's HTTP
+// sim/fuzz/cluster/workload.ts — the fuzz clients: each runs its op list against its local agent's HTTP
 // API (the same handler express serves in real mode) and records what it saw.
 //
 // Owns: turning ClientOps into HTTP requests (KV put/get/cas/delete with default, consistent and
@@ -6,8 +6,8 @@
 // read (with unknown outcomes kept unknown), and the clients' lock beliefs.
 // Must never: judge the answers (checks.ts does); retry a write behind the checker's back (a
 // retried write would be a second operation the history does not show).
-import type { Operation, KvInput, KvOutput } from '../../core/check/linearizability.ts';
-import type { HttpOutcome } from '../http.ts';
+import type { Operation, KvInput, KvOutput } from '../linearizability.ts';
+import type { HttpOutcome } from '../../http.ts';
 import type { FuzzCluster, Slot } from './cluster.ts';
 import { LOCK_KEYS } from './arbitrary.ts';
 import type { ClientOp, Step } from './case.ts';

@@ -1,4 +1,4 @@
-// sim/fuzz/arbitrary.ts — fast-check arbitraries for cluster fuzz cases (swarm testing).
+// sim/fuzz/cluster/arbitrary.ts — fast-check arbitraries for cluster fuzz cases (swarm testing).
 //
 // Owns: drawing, per seed, a swarm configuration (which fault kinds are on and how often, the
 // base link, PreVote, the clients' pace, concurrency, timeouts and key contention) and then a

@@ -1,4 +1,4 @@
-// sim/fuzz/faults.ts — carrying out a case's fault schedule on the cluster, and undoing it all
+// sim/fuzz/cluster/faults.ts — carrying out a case's fault schedule on the cluster, and undoing it all
 // for the liveness phase.
 //
 // Owns: partition rules that overlap independently (each fault adds a rule for forMs; the
