@@ -172,8 +172,10 @@ export interface SessionCreateCommand extends CommandBase {
   id: string;
   node: string;
   name?: string;
-  /** Omitted ⇒ ['serfHealth']; [] ⇒ no checks. */
+  /** Node checks. Omitted ⇒ ['serfHealth']; [] ⇒ none. */
   checks?: string[];
+  /** Service checks on the same node (Consul ≥1.7 ServiceChecks). Omitted ⇒ none. */
+  serviceChecks?: string[];
   /** Omitted ⇒ 15 s; clamped to 60 s. */
   lockDelayMs?: number;
   /** Omitted ⇒ 'release'. A string so a bad value from the API gets Consul's error. */

@@ -351,7 +351,8 @@ export class CatalogFSM implements CatalogView {
     if (this.s.sessions.has(c.id)) throw new Rejected(`Session '${c.id}' already exists`);
     if (!this.s.nodes.has(c.node)) throw new Rejected(ERR_MISSING_NODE);
     const checks = c.checks ?? DEFAULT_SESSION_CHECKS;
-    for (const id of checks) {
+    const serviceChecks = c.serviceChecks ?? [];
+    for (const id of [...checks, ...serviceChecks]) {
       const ch = innerGet(this.s.checks, c.node, id);
       if (!ch) throw new Rejected(errMissingCheck(id));
       if (ch.Status === 'critical') throw new Rejected(errCheckState(id, ch.Status));
@@ -363,6 +364,7 @@ export class CatalogFSM implements CatalogView {
         Name: c.name ?? '',
         Node: c.node,
         Checks: checks,
+        ServiceChecks: serviceChecks,
         LockDelayMs: Math.min(c.lockDelayMs ?? DEFAULT_LOCK_DELAY_MS, MAX_LOCK_DELAY_MS),
         Behavior: behavior,
         TTLMs: c.ttlMs ?? 0,
@@ -376,7 +378,7 @@ export class CatalogFSM implements CatalogView {
 
   private invalidateSessionsOfCheck(tx: Tx, node: string, checkId: string): void {
     for (const sess of this.sessionsForNode(node)) {
-      if (sess.Checks.includes(checkId)) this.deleteSession(tx, sess.ID);
+      if (sess.Checks.includes(checkId) || sess.ServiceChecks.includes(checkId)) this.deleteSession(tx, sess.ID);
     }
   }
 

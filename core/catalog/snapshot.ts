@@ -217,6 +217,8 @@ export function decodeSnapshot(bytes: Uint8Array): CatalogState {
         Name: r.str(o, 'Name'),
         Node: r.str(o, 'Node'),
         Checks: r.strArr(o, 'Checks'),
+        // Absent in snapshots written before service checks were kept.
+        ServiceChecks: o['ServiceChecks'] === undefined ? [] : r.strArr(o, 'ServiceChecks'),
         LockDelayMs: r.uint(o, 'LockDelayMs'),
         Behavior: r.oneOf(o, 'Behavior', ['release', 'delete'] as const),
         TTLMs: r.uint(o, 'TTLMs'),

@@ -168,7 +168,16 @@ export function makeKV(e: Omit<KVEntry, 'CreateIndex' | 'ModifyIndex'>, ix: Inde
 }
 
 export function makeSession(
-  s: { ID: string; Name: string; Node: string; Checks: readonly string[]; LockDelayMs: number; Behavior: SessionBehavior; TTLMs: number },
+  s: {
+    ID: string;
+    Name: string;
+    Node: string;
+    Checks: readonly string[];
+    ServiceChecks?: readonly string[];
+    LockDelayMs: number;
+    Behavior: SessionBehavior;
+    TTLMs: number;
+  },
   ix: Indexes,
 ): Session {
   return {
@@ -176,6 +185,7 @@ export function makeSession(
     Name: s.Name,
     Node: s.Node,
     Checks: [...s.Checks],
+    ServiceChecks: [...(s.ServiceChecks ?? [])],
     LockDelayMs: s.LockDelayMs,
     Behavior: s.Behavior,
     TTLMs: s.TTLMs,

@@ -68,8 +68,11 @@ export interface Session extends RaftIndexes {
   ID: string;
   Name: string;
   Node: string;
-  /** Check IDs on Node that keep the session valid (default ['serfHealth']). */
+  /** Node-level check IDs on Node that keep the session valid (default ['serfHealth']);
+   *  Consul ≥1.7 calls these NodeChecks. */
   Checks: string[];
+  /** Service check IDs on Node that keep the session valid (Consul ≥1.7 ServiceChecks). */
+  ServiceChecks: string[];
   /** Lock delay in milliseconds (HTTP shows nanoseconds). */
   LockDelayMs: number;
   Behavior: SessionBehavior;

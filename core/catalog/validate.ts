@@ -277,6 +277,7 @@ function checkShape(op: CommandOp, c: Obj, f: Fields): void {
       const node = f.str('node');
       f.optStr('name');
       f.optStrArr('checks');
+      f.optStrArr('serviceChecks');
       f.optUint('lockDelayMs');
       f.optStr('behavior');
       f.optUint('ttlMs');

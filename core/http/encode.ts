@@ -111,7 +111,10 @@ export function sessionJson(s: Session): Record<string, unknown> {
     ID: s.ID,
     Name: s.Name,
     Node: s.Node,
-    Checks: s.Checks,
+    // Consul ≥1.7: Checks (deprecated) lists every check; NodeChecks / ServiceChecks split them.
+    Checks: [...s.Checks, ...s.ServiceChecks],
+    NodeChecks: s.Checks,
+    ServiceChecks: s.ServiceChecks.length > 0 ? s.ServiceChecks.map((ID) => ({ ID, Namespace: '' })) : null,
     LockDelay: Math.round(s.LockDelayMs * 1e6),
     Behavior: s.Behavior,
     TTL: s.TTLMs > 0 ? formatGoDuration(s.TTLMs) : '',

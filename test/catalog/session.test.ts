@@ -16,6 +16,7 @@ describe('sessionCreate', () => {
       Name: '',
       Node: 'n1',
       Checks: ['serfHealth'],
+      ServiceChecks: [],
       LockDelayMs: 15_000,
       Behavior: 'release',
       TTLMs: 0,

@@ -498,7 +498,7 @@ describe('/v1/session', () => {
     ) as { ID: string }).ID;
     const [info] = bodyJsonOf(await call(b, 'GET', `/v1/session/info/${id}`)) as Array<Record<string, unknown>>;
     expect(info).toMatchObject({ ID: id, Name: 'lock', Node: 'n1', Checks: ['serfHealth'], LockDelay: 5e9, Behavior: 'delete', TTL: '15s' });
-    expect(Object.keys(info!)).toEqual(['ID', 'Name', 'Node', 'Checks', 'LockDelay', 'Behavior', 'TTL', 'CreateIndex', 'ModifyIndex']);
+    expect(Object.keys(info!)).toEqual(['ID', 'Name', 'Node', 'Checks', 'NodeChecks', 'ServiceChecks', 'LockDelay', 'Behavior', 'TTL', 'CreateIndex', 'ModifyIndex']);
     const numeric = (bodyJsonOf(await call(b, 'PUT', '/v1/session/create', JSON.stringify({ lock_delay: 2, checks: [] }))) as { ID: string }).ID;
     const [n] = bodyJsonOf(await call(b, 'GET', `/v1/session/info/${numeric}`)) as Array<Record<string, unknown>>;
     expect(n).toMatchObject({ LockDelay: 2e9, Checks: [], TTL: '' });

@@ -33,6 +33,20 @@ function durationField(v: unknown, name: string, numberIsLockDelay: boolean): nu
   return ms;
 }
 
+/** ServiceChecks: [{"ID": "...", "Namespace": "..."}] (a bare ID string is accepted too). */
+function decodeServiceChecks(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const bad = () => new BadRequest('Request decode failed: ServiceChecks must be a list of {"ID": "<check id>"} objects');
+  if (!Array.isArray(v)) throw bad();
+  return v.map((c) => {
+    if (typeof c === 'string') return c;
+    if (typeof c !== 'object' || c === null) throw bad();
+    const id = field(c as Record<string, unknown>, 'ID');
+    if (typeof id !== 'string' || id === '') throw bad();
+    return id;
+  });
+}
+
 export function sessionCreate(call: Call): HttpOutcome {
   call.params.checkDatacenter(call.ctx.datacenter);
   const body = bodyObject(call, 'the session', true);
@@ -48,6 +62,14 @@ export function sessionCreate(call: Call): HttpOutcome {
   if (checks !== undefined && checks !== null && (!Array.isArray(checks) || checks.some((c) => typeof c !== 'string'))) {
     throw new BadRequest('Request decode failed: Checks must be a list of check IDs');
   }
+  const nodeChecks = field(body, 'NodeChecks');
+  if (nodeChecks !== undefined && nodeChecks !== null && (!Array.isArray(nodeChecks) || nodeChecks.some((c) => typeof c !== 'string'))) {
+    throw new BadRequest('Request decode failed: NodeChecks must be a list of check IDs');
+  }
+  const serviceChecks = decodeServiceChecks(field(body, 'ServiceChecks'));
+  // Consul ≥1.7: NodeChecks wins; legacy Checks fill in; serfHealth only when neither is sent.
+  const nodeFirst = Array.isArray(nodeChecks) ? (nodeChecks as string[]) : Array.isArray(checks) ? (checks as string[]) : undefined;
+  const nodeList = nodeFirst && Array.isArray(nodeChecks) && Array.isArray(checks) ? [...new Set([...nodeFirst, ...(checks as string[])])] : nodeFirst;
   const lockDelayMs = durationField(field(body, 'LockDelay'), 'LockDelay', true);
   const ttlMs = durationField(field(body, 'TTL'), 'TTL', false);
   const id = newSessionId(call.ctx.rng);
@@ -57,7 +79,8 @@ export function sessionCreate(call: Call): HttpOutcome {
     id,
     node: (node as string | undefined) || call.ctx.nodeName,
     ...(typeof name === 'string' ? { name } : {}),
-    ...(Array.isArray(checks) ? { checks: checks as string[] } : {}),
+    ...(nodeList ? { checks: nodeList.filter((c) => !serviceChecks?.includes(c)) } : {}),
+    ...(serviceChecks && serviceChecks.length > 0 ? { serviceChecks } : {}),
     ...(lockDelayMs !== undefined ? { lockDelayMs: Math.round(lockDelayMs) } : {}),
     ...(typeof behavior === 'string' && behavior !== '' ? { behavior } : {}),
     ...(ttlMs !== undefined ? { ttlMs: Math.round(ttlMs) } : {}),
