@@ -11,6 +11,8 @@ export interface CliIo {
   http: HttpClient;
   /** `kv put KEY @file`. Absent ⇒ the command says files are unavailable here. */
   readFile?(path: string): Promise<Uint8Array>;
+  /** `snapshot save FILE`, `kv export` to a file. Absent ⇒ the command says files are unavailable here. */
+  writeFile?(path: string, data: Uint8Array): Promise<void>;
   /** `kv put KEY -`. */
   readStdin?(): Promise<Uint8Array>;
   /** `watch … <handler>`: run the handler with JSON on stdin and extra env; resolves to its exit code. */

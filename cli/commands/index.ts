@@ -4,7 +4,7 @@
 // environment, node:http client, files, stdin, `sh -c` handlers for watch).
 // Must never: be imported by core/ or sim/; the simulator builds its own CliIo.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nodeHttpClient } from '../http-client.ts';
 import type { CliIo, Command } from './common.ts';
 import { run as catalog } from './catalog.ts';
@@ -18,6 +18,7 @@ import { run as members } from './members.ts';
 import { run as monitor } from './monitor.ts';
 import { run as operator } from './operator.ts';
 import { run as reload } from './reload.ts';
+import { run as snapshot } from './snapshot.ts';
 import { run as version } from './version.ts';
 import { run as watch } from './watch.ts';
 
@@ -35,6 +36,7 @@ export const commands: Record<string, Command> = {
   monitor,
   operator,
   reload,
+  snapshot,
   version,
   watch,
 };
@@ -46,6 +48,12 @@ export function defaultIo(): CliIo {
     env: process.env,
     http: nodeHttpClient(),
     readFile: async (path) => new Uint8Array(await readFile(path)),
+    // Written beside the target and renamed, so a failed save never leaves half a file.
+    writeFile: async (path, data) => {
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, data);
+      await rename(tmp, path);
+    },
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -9,6 +9,7 @@ import * as agent from './endpoints/agent.ts';
 import * as catalog from './endpoints/catalog.ts';
 import * as kv from './endpoints/kv.ts';
 import * as session from './endpoints/session.ts';
+import * as snapshot from './endpoints/snapshot.ts';
 import * as status from './endpoints/status.ts';
 import * as txn from './endpoints/txn.ts';
 import { respond, type Call } from './call.ts';
@@ -50,6 +51,7 @@ const EXACT: Record<string, Route> = {
   '/v1/session/create': { methods: PUT, fn: session.sessionCreate },
   '/v1/session/list': { methods: GET, fn: session.sessionList },
   '/v1/txn': { methods: PUT, fn: txn.txn },
+  '/v1/snapshot': { methods: ['GET', 'PUT'], fn: snapshot.snapshot },
   '/v1/status/leader': { methods: GET, fn: status.statusLeader },
   '/v1/status/peers': { methods: GET, fn: status.statusPeers },
   '/v1/operator/raft/configuration': { methods: GET, fn: status.raftConfiguration },
