@@ -3,7 +3,7 @@
 // Owns: turning the subcommands into /v1/kv requests and printing Consul's wording
 // (`Success! Data written to: k`, `Error! No key exists at: k`, `-detailed` blocks, …).
 // Must never: decode values it was not asked to (-base64 prints what the API returned).
-import { parseJson64 } from '../../core/http/json64.ts';
+import { parseJson64, stringifyJson64 } from '../../core/http/json64.ts';
 import { api, ApiError, bool, commonQuery, errorText, guard, httpAddr, parseFlags, str, UsageError, withQuery, type CliIo } from './common.ts';
 
 const USAGE = `Usage: consul kv <subcommand> [options] [args]
@@ -13,7 +13,9 @@ const USAGE = `Usage: consul kv <subcommand> [options] [args]
 Subcommands:
 
     delete    Removes data from the KV store
+    export    Exports a tree from the KV store as JSON
     get       Retrieves or lists data from the KV store
+    import    Imports a tree stored as JSON to the KV store
     put       Sets or updates data in the KV store
 
 Common options:
@@ -195,6 +197,72 @@ async function del(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** `consul kv export [PREFIX]`: Consul's JSON (key, flags, base64 value), tab-indented. */
+async function exportKv(args: string[], io: CliIo): Promise<number> {
+  const { flags, rest } = parseFlags(args, {});
+  if (rest.length > 1) throw new UsageError(`Too many arguments (expected 1, got ${rest.length})`);
+  const prefix = rest[0] ?? '';
+  const path = withQuery(`/v1/kv/${prefix.split('/').map(encodeURIComponent).join('/')}`, [...commonQuery(flags), 'recurse']);
+  const r = await api(io, httpAddr(flags, io.env), 'GET', path);
+  if (r.status !== 200 && r.status !== 404) {
+    io.stderr(`Error querying Consul agent: ${new ApiError(r.status, r.text).message}
+`);
+    return 1;
+  }
+  const entries = r.status === 404 ? [] : (parseJson64(r.text) as Entry[]);
+  const out = entries.map((e) => ({ key: e.Key, flags: e.Flags, value: e.Value ?? '' }));
+  io.stdout(`${(stringifyJson64(out, 1) ?? '[]').replace(/^( +)/gm, (m) => '\t'.repeat(m.length))}\n`);
+  return 0;
+}
+
+/** `consul kv import [-prefix P] DATA` with DATA as JSON text, @file or - (stdin). */
+async function importKv(args: string[], io: CliIo): Promise<number> {
+  const { flags, rest } = parseFlags(args, { prefix: 'string' });
+  if (rest.length !== 1) throw new UsageError(rest.length === 0 ? 'Error! Missing DATA argument' : `Too many arguments (expected 1, got ${rest.length})`);
+  const data = rest[0]!;
+  let text: string;
+  if (data.startsWith('@')) {
+    if (!io.readFile) throw new UsageError('Error! Reading @file data is not available here');
+    try {
+      text = new TextDecoder().decode(await io.readFile(data.slice(1)));
+    } catch (err) {
+      io.stderr(`Error! Failed to read file: ${errorText(err)}\n`);
+      return 1;
+    }
+  } else if (data === '-') {
+    if (!io.readStdin) throw new UsageError('Error! Reading data from stdin is not available here');
+    text = new TextDecoder().decode(await io.readStdin());
+  } else text = data;
+  let entries: Array<{ key?: unknown; flags?: unknown; value?: unknown }>;
+  try {
+    const v = parseJson64(text);
+    if (!Array.isArray(v)) throw new Error('expected a JSON array of {"key","flags","value"} objects');
+    entries = v as typeof entries;
+  } catch (err) {
+    io.stderr(`Cannot unmarshal data: ${errorText(err)}\n`);
+    return 1;
+  }
+  const prefix = str(flags, 'prefix');
+  const addr = httpAddr(flags, io.env);
+  for (const [i, e] of entries.entries()) {
+    if (typeof e?.key !== 'string' || (e.value !== undefined && typeof e.value !== 'string')) {
+      io.stderr(`Error! Entry ${i} needs a string "key" and a base64 string "value"\n`);
+      return 1;
+    }
+    const key = `${prefix}${e.key}`;
+    const value = new Uint8Array(Buffer.from((e.value as string | undefined) ?? '', 'base64'));
+    const q = [...commonQuery(flags)];
+    if (e.flags !== undefined && e.flags !== 0) q.push(`flags=${String(e.flags)}`);
+    const r = await api(io, addr, 'PUT', withQuery(`/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}`, q), value);
+    if (r.status !== 200) {
+      io.stderr(`Error! Failed writing data for key ${key}: ${new ApiError(r.status, r.text).message}\n`);
+      return 1;
+    }
+    io.stdout(`Imported: ${key}\n`);
+  }
+  return 0;
+}
+
 export async function run(args: string[], io: CliIo): Promise<number> {
   return guard(io, USAGE, async () => {
     const [sub, ...rest] = args;
@@ -206,6 +274,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
           return await put(rest, io);
         case 'delete':
           return await del(rest, io);
+        case 'export':
+          return await exportKv(rest, io);
+        case 'import':
+          return await importKv(rest, io);
         default:
           io.stderr(sub ? `Unknown kv subcommand '${sub}'.\n${USAGE}` : USAGE);
           return 1;
