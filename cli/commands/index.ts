@@ -14,6 +14,7 @@ import { run as join } from './join.ts';
 import { run as keygen } from './keygen.ts';
 import { run as kv } from './kv.ts';
 import { run as leave } from './leave.ts';
+import { run as maint } from './maint.ts';
 import { run as members } from './members.ts';
 import { run as monitor } from './monitor.ts';
 import { run as operator } from './operator.ts';
@@ -32,6 +33,7 @@ export const commands: Record<string, Command> = {
   keygen,
   kv,
   leave,
+  maint,
   members,
   monitor,
   operator,

@@ -74,3 +74,21 @@ describe('consul snapshot', () => {
     expect((await consul(b, ['snapshot', 'restore', 'missing.snap'])).err).toContain('Error opening snapshot file');
   });
 });
+
+describe('consul maint', () => {
+  it('enables and disables node and service maintenance and lists it from the checks', async () => {
+    const b = new FakeBackend();
+    const on = await consul(b, ['maint', '-enable', '-reason', 'disk swap']);
+    expect(on).toMatchObject({ code: 0, out: 'Node maintenance is now enabled\n' });
+    expect(b.ops.at(-1)).toEqual({ op: 'nodeMaintenance', enable: true, reason: 'disk swap' });
+    const missing = await consul(b, ['maint', '-enable', '-service', 'web']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('No service registered with ID "web"');
+    expect((await consul(b, ['maint', '-disable'])).out).toBe('Node maintenance is now disabled\n');
+    expect((await consul(b, ['maint', '-disable', '-reason', 'x'])).err).toContain('Reason may only be provided with -enable');
+    const base = { Status: 'critical' as const, Output: '', ServiceName: '', ServiceTags: [], Type: '' };
+    b.checks.set('_node_maintenance', { ...base, Node: 'n1', CheckID: '_node_maintenance', Name: 'Node Maintenance Mode', Notes: 'disk swap', ServiceID: '' });
+    b.checks.set('_service_maintenance:web', { ...base, Node: 'n1', CheckID: '_service_maintenance:web', Name: 'Service Maintenance Mode', Notes: 'deploy', ServiceID: 'web' });
+    expect((await consul(b, ['maint'])).out).toBe('Node:\n  Name:   n1\n  Reason: disk swap\n\nService:\n  ID:     web\n  Reason: deploy\n\n');
+  });
+});
