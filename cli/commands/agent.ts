@@ -2,13 +2,16 @@
 //
 // Owns: building real ports (sockets, timers, fsync'd files, probes) for the bind address,
 // the real HTTP (express) and DNS (UDP+TCP) servers behind the agent's ServePort, OS signals,
-// and turning start-up failures into one line and exit code 1.
+// the -pid-file (written once the agent runs, removed when it exits), relative config paths
+// made absolute, and turning start-up failures into one line and exit code 1.
 // Must never: contain agent behaviour — core/agent/process.ts is the same code the simulator runs.
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AGENT_USAGE, UsageError, parseAgentArgs } from '../../core/agent/config.ts';
+import { AGENT_USAGE, UsageError, loadAgentConfig } from '../../core/agent/config.ts';
+import { ConfigError } from '../../core/config/tree.ts';
+import { RealDisk } from '../../transports/disk.ts';
 import { startAgentProcess, type AgentProcess } from '../../core/agent/process.ts';
 import type { ServePort } from '../../core/runtime/ports.ts';
 import { makeRng } from '../../core/rng.ts';
@@ -62,12 +65,18 @@ export interface StartRealAgentOptions {
 export async function startRealAgent(args: string[], opts: StartRealAgentOptions = {}): Promise<RealAgent | number> {
   const stdout = opts.stdout ?? ((line: string) => process.stdout.write(`${line}\n`));
   const stderr = opts.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
+  args = absolutePaths(args);
   let cfg;
   try {
-    cfg = parseAgentArgs(args, os.hostname());
+    // Flags and files: bind_addr, data_dir, ports, ui and pid_file may all come from a file.
+    cfg = loadAgentConfig(args, os.hostname(), new RealDisk()).config;
   } catch (err) {
     if (err instanceof UsageError) {
       stderr(`==> ${err.message}\n${AGENT_USAGE.trimEnd()}`);
+      return 1;
+    }
+    if (err instanceof ConfigError) {
+      stderr(`==> Error loading config: ${err.message}`);
       return 1;
     }
     throw err;
@@ -165,7 +174,64 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
     await shutdown();
     return 1;
   }
-  return { process: ap, exited: exited.then(async (code) => (await shutdown(), code)) };
+  const pidFile = cfg.pidFile ? path.resolve(cfg.pidFile) : '';
+  if (pidFile) {
+    const problem = writePidFile(pidFile);
+    if (problem) {
+      stderr(`==> Error starting agent: ${problem}`);
+      ap.host.stop();
+      await shutdown();
+      return 1;
+    }
+  }
+  const removePid = (): void => {
+    if (!pidFile) return;
+    try {
+      // Only our own PID: a newer agent may have taken the file over.
+      if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', removePid);
+  return {
+    process: ap,
+    exited: exited.then(async (code) => {
+      await shutdown();
+      removePid();
+      process.off('exit', removePid);
+      return code;
+    }),
+  };
+}
+
+/** Consul's pid_file: the PID and nothing else, created with its directory if needed. */
+function writePidFile(file: string): string | null {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${process.pid}`, { mode: 0o644 });
+    return null;
+  } catch (err) {
+    return `could not write pid file ${file}: ${(err as Error).message} (check -pid-file / pid_file and its directory's permissions)`;
+  }
+}
+
+const PATH_FLAGS = /^(--?(?:config-file|config-dir|data-dir|ui-dir|pid-file))(=?)(.*)$/;
+
+/** Relative path flags resolved against the working directory (the walkthrough's -config-dir=./conf). */
+function absolutePaths(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = PATH_FLAGS.exec(args[i]!);
+    if (!m) {
+      out.push(args[i]!);
+      continue;
+    }
+    if (m[2] === '=') out.push(`${m[1]}=${m[3] ? path.resolve(m[3]) : ''}`);
+    else if (m[3] === '' && i + 1 < args.length) out.push(m[1]!, path.resolve(args[++i]!));
+    else out.push(args[i]!);
+  }
+  return out;
 }
 
 export async function agentCommand(args: string[]): Promise<number> {

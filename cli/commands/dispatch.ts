@@ -13,6 +13,8 @@ const stdio = { stdout: (s: string) => process.stdout.write(s), stderr: (s: stri
 const TOOLS: Record<string, Runner> = {
   agent: async (args) => (await import('./agent.ts')).agentCommand(args),
   demo: async (args) => (await import('./demo.ts')).runDemo(args),
+  validate: async (args) => (await import('./validate.ts')).validateCommand(args),
+  configtest: async (args) => (await import('./validate.ts')).configtestCommand(args),
   discover: async (args) => (await import('./discover.ts')).discover(args, stdio),
   scenario: async (args) => (await import('./scenario.ts')).scenarioCommand(args),
   bench: async (args) => (await import('../bench/index.ts')).runBench(args),

@@ -10,7 +10,11 @@ import { decodeFile } from '../config/decode.ts';
 import { buildDefinitions } from '../config/build.ts';
 import { mergeFragments } from '../config/merge.ts';
 import { parseSource, readSources } from '../config/load.ts';
+import { ConfigError } from '../config/tree.ts';
 import type { Definitions } from './checks.ts';
+
+/** What the agent applies from its config files until it reads the whole model (core/config/load.ts). */
+const APPLIED_FROM_FILES = new Set(['services', 'checks']);
 
 /**
  * The definitions in these dirs and files. Throws a one-line ConfigError (file:line:col: key:
@@ -28,5 +32,17 @@ export function loadDefinitions(
     if (!parsed.ok) throw parsed.error;
     return decodeFile(src.name, parsed.body).fragment;
   });
-  return buildDefinitions(mergeFragments(fragments), scriptsAllowed);
+  const merged = mergeFragments(fragments);
+  // Nothing is ignored silently: a setting this agent does not yet take from files is refused.
+  for (const [key, setting] of merged) {
+    if (APPLIED_FROM_FILES.has(key)) continue;
+    const origin = setting.kind === 'list' ? setting.items[0]?.origin : setting.origin;
+    throw new ConfigError(
+      origin?.file ?? '',
+      origin?.pos ?? null,
+      origin?.key ?? key,
+      'this agent does not apply agent settings from config files yet (only services and checks); give it as a command-line flag',
+    );
+  }
+  return buildDefinitions(merged, scriptsAllowed);
 }
