@@ -65,9 +65,9 @@ const PREFIX: Array<[string, Route]> = (
   [
     ['/v1/agent/join/', { methods: PUT_OR_GET, fn: agent.agentJoin, local: true }],
     ['/v1/agent/force-leave/', { methods: PUT_OR_GET, fn: agent.agentForceLeave, local: true }],
-    ['/v1/agent/service/deregister/', { methods: PUT, fn: agent.serviceDeregister, local: true }],
+    ['/v1/agent/service/deregister/', { methods: PUT_OR_GET, fn: agent.serviceDeregister, local: true }],
     ['/v1/agent/service/maintenance/', { methods: PUT, fn: agent.serviceMaintenance, local: true }],
-    ['/v1/agent/check/deregister/', { methods: PUT, fn: agent.checkDeregister, local: true }],
+    ['/v1/agent/check/deregister/', { methods: PUT_OR_GET, fn: agent.checkDeregister, local: true }],
     ['/v1/agent/check/pass/', { methods: PUT_OR_GET, fn: (c, id) => agent.checkMark(c, 'passing', id), local: true }],
     ['/v1/agent/check/warn/', { methods: PUT_OR_GET, fn: (c, id) => agent.checkMark(c, 'warning', id), local: true }],
     ['/v1/agent/check/fail/', { methods: PUT_OR_GET, fn: (c, id) => agent.checkMark(c, 'critical', id), local: true }],
