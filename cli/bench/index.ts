@@ -10,12 +10,13 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   dns: async () => (await import('./dns.ts')).benchDns,
   http: async () => (await import('./http.ts')).benchHttp,
   cli: async () => (await import('./cli.ts')).benchCli,
+  watch: async () => (await import('./watch.ts')).benchWatch,
   /** Needs etcd (Debian etcd-server) and ~4 minutes; run it by name. */
   kv: async () => (await import('./kv.ts')).benchKv,
 };
 
 /** `all` runs the CI-free set that needs no external services. */
-const ALL = ['sim', 'raft', 'gossip', 'http', 'dns', 'cli'];
+const ALL = ['sim', 'raft', 'gossip', 'http', 'dns', 'watch', 'cli'];
 
 export async function runBench(args: string[]): Promise<number> {
   const [name = 'all', ...rest] = args;

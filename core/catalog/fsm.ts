@@ -10,7 +10,10 @@
 //
 // Semantics follow Consul's state store: a write that changes nothing leaves records and
 // table indexes alone (anti-entropy re-registrations do not wake watchers), except KV
-// writes, which always write. Errors leave state untouched but the Raft index still
+// writes, which always write. Besides table indexes the FSM keeps a per-service index (moved
+// by the service's instances, their checks and their nodes, as Consul's "service.<name>"
+// index entries) and a per-node index, and reports the change keys of each apply (watch.ts)
+// so blocking reads wake only when what they read moved. Errors leave state untouched but the Raft index still
 // counts as applied (lastIndex advances), as in Consul.
 import {
   DEFAULT_LOCK_DELAY_MS,
@@ -67,7 +70,7 @@ import type {
 } from './types.ts';
 import { toU64 } from './u64.ts';
 import { validateCommand } from './validate.ts';
-import type { CatalogWatch, TableName } from './watch.ts';
+import { EVERY_CHANGE, nodeChange, serviceChange, tableChange, type CatalogWatch, type TableName } from './watch.ts';
 
 /** Consul's state-store errors that clients (and our tests) match. */
 export const ERR_MISSING_NODE = 'Missing node registration';
@@ -92,9 +95,20 @@ interface Tx {
 export class CatalogFSM implements CatalogView {
   /** Replaced whole by a committed transaction (its working copy) and by a restore. */
   private s: CatalogState;
+  /** Change keys since the last takeChanges(). A private field (#), not replicated state:
+   *  it stays out of snapshots and of deep equality between replicas. */
+  #changes = new Set<string>();
 
   constructor(state: CatalogState = emptyState()) {
     this.s = state;
+  }
+
+  /** The change keys (watch.ts) of every apply since the last call; the caller hands them to
+   *  a WatchRegistry to find the parked reads that may wake. */
+  takeChanges(): Set<string> {
+    const out = this.#changes;
+    this.#changes = new Set();
+    return out;
   }
 
   // ---------------------------------------------------------------- apply
@@ -144,7 +158,10 @@ export class CatalogFSM implements CatalogView {
         return this.kvUnlock(tx, c);
       case 'kvReapTombstones':
         for (const key of [...this.s.tombstoneKeys.all()]) {
-          if (this.s.tombstones.get(key)! <= c.upToIndex) this.removeTombstone(key);
+          if (this.s.tombstones.get(key)! > c.upToIndex) continue;
+          this.removeTombstone(key);
+          // The key's index falls back to the table's, which may be newer than its tombstone.
+          this.#changes.add(tableChange('kvs'));
         }
         return true;
       case 'sessionCreate':
@@ -158,6 +175,24 @@ export class CatalogFSM implements CatalogView {
 
   private touch(tx: Tx, table: TableName): void {
     this.s.tableIndex[table] = tx.index;
+    this.#changes.add(tableChange(table));
+  }
+
+  private bumpService(tx: Tx, name: string): void {
+    if (name === '') return;
+    this.s.serviceIndex.set(name, tx.index);
+    this.#changes.add(serviceChange(name));
+  }
+
+  private bumpNode(tx: Tx, node: string): void {
+    this.s.nodeIndex.set(node, tx.index);
+    this.#changes.add(nodeChange(node));
+  }
+
+  /** A node-level change (its record, a node check) moves every service on it: health reads
+   *  of those services carry the node and its checks. */
+  private bumpServicesOfNode(tx: Tx, node: string): void {
+    for (const svc of innerSorted(this.s.services, node)) this.bumpService(tx, svc.Service);
   }
 
   // ------------------------------------------------------------- catalog
@@ -176,6 +211,8 @@ export class CatalogFSM implements CatalogView {
     if (!oldNode || !sameContent(oldNode, node)) {
       this.s.nodes.set(nodeName, node);
       this.touch(tx, 'nodes');
+      this.bumpNode(tx, nodeName);
+      this.bumpServicesOfNode(tx, nodeName);
     }
 
     if (svcSpec && svcId !== undefined) {
@@ -184,6 +221,9 @@ export class CatalogFSM implements CatalogView {
       if (!old || !sameContent(old, svc)) {
         innerSet(this.s.services, nodeName, svcId, svc);
         this.touch(tx, 'services');
+        this.bumpNode(tx, nodeName);
+        this.bumpService(tx, svc.Service);
+        if (old && old.Service !== svc.Service) this.bumpService(tx, old.Service);
         // Checks carry the service's name and tags; keep them in step with the service.
         for (const ch of innerSorted(this.s.checks, nodeName)) {
           if (ch.ServiceID === svcId) this.putCheck(tx, { ...ch, ServiceName: svc.Service, ServiceTags: svc.Tags });
@@ -217,6 +257,8 @@ export class CatalogFSM implements CatalogView {
     if (!old || !sameContent(old, check)) {
       innerSet(this.s.checks, check.Node, check.CheckID, check);
       this.touch(tx, 'checks');
+      this.checkMoved(tx, check);
+      if (old && old.ServiceID !== check.ServiceID) this.checkMoved(tx, old);
     }
     if (check.Status === 'critical') this.invalidateSessionsOfCheck(tx, check.Node, check.CheckID);
   }
@@ -237,15 +279,30 @@ export class CatalogFSM implements CatalogView {
     return true;
   }
 
+  /** Who reads a check: its node, and its service (or, for a node check, every service there). */
+  private checkMoved(tx: Tx, check: HealthCheck): void {
+    this.bumpNode(tx, check.Node);
+    if (check.ServiceID === '') this.bumpServicesOfNode(tx, check.Node);
+    else this.bumpService(tx, innerGet(this.s.services, check.Node, check.ServiceID)?.Service ?? check.ServiceName);
+  }
+
   private deleteCheck(tx: Tx, node: string, checkId: string): void {
-    if (!innerDelete(this.s.checks, node, checkId)) return;
+    const old = innerGet(this.s.checks, node, checkId);
+    if (!old) return;
+    // Name the readers while the check (and its service) still exist.
+    this.checkMoved(tx, old);
+    innerDelete(this.s.checks, node, checkId);
     this.touch(tx, 'checks');
     this.invalidateSessionsOfCheck(tx, node, checkId);
   }
 
   private deleteService(tx: Tx, node: string, serviceId: string): void {
-    if (!innerDelete(this.s.services, node, serviceId)) return;
+    const old = innerGet(this.s.services, node, serviceId);
+    if (!old) return;
+    innerDelete(this.s.services, node, serviceId);
     this.touch(tx, 'services');
+    this.bumpNode(tx, node);
+    this.bumpService(tx, old.Service);
     for (const ch of innerSorted(this.s.checks, node)) {
       if (ch.ServiceID === serviceId) this.deleteCheck(tx, node, ch.CheckID);
     }
@@ -257,6 +314,7 @@ export class CatalogFSM implements CatalogView {
     for (const sess of this.sessionsForNode(node)) this.deleteSession(tx, sess.ID);
     this.s.nodes.delete(node);
     this.touch(tx, 'nodes');
+    this.bumpNode(tx, node);
   }
 
   // ------------------------------------------------------------------ KV
@@ -407,7 +465,10 @@ export class CatalogFSM implements CatalogView {
     const before = tx.invalidated.length;
     const out = work.runTxn(tx, ops);
     if (out.Errors) tx.invalidated.length = before;
-    else this.s = work.s;
+    else {
+      this.s = work.s;
+      for (const k of work.takeChanges()) this.#changes.add(k);
+    }
     return out;
   }
 
@@ -532,6 +593,8 @@ export class CatalogFSM implements CatalogView {
       if (!old || !sameContent(old, node)) {
         this.s.nodes.set(name, node);
         this.touch(tx, 'nodes');
+        this.bumpNode(tx, name);
+        this.bumpServicesOfNode(tx, name);
       }
       return [{ Node: this.s.nodes.get(name)! }];
     };
@@ -636,6 +699,7 @@ export class CatalogFSM implements CatalogView {
     next.restoreIndex = tx.index;
     for (const t of Object.keys(next.tableIndex) as TableName[]) next.tableIndex[t] = tx.index;
     this.s = next;
+    this.#changes.add(EVERY_CHANGE);
     return { ok: true, value: true, invalidatedSessions: dropped };
   }
 
@@ -663,6 +727,10 @@ export class CatalogFSM implements CatalogView {
     switch (watch.kind) {
       case 'tables':
         return watch.tables.reduce((m, t) => Math.max(m, this.s.tableIndex[t]), 0);
+      case 'service':
+        return this.s.serviceIndex.get(watch.service) ?? this.s.entityIndexBase;
+      case 'node':
+        return this.s.nodeIndex.get(watch.node) ?? this.s.entityIndexBase;
       case 'kvKey':
         return this.kvKeyIndex(watch.key);
       case 'kvPrefix':

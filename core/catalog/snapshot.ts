@@ -44,6 +44,9 @@ export function encodeSnapshot(s: CatalogState): Uint8Array {
     // Only written once a restore happened, so snapshots of never-restored catalogs keep
     // their bytes.
     ...(s.restoreIndex > 0 ? { restoreIndex: s.restoreIndex } : {}),
+    serviceIndex: sortedEntries(s.serviceIndex),
+    nodeIndex: sortedEntries(s.nodeIndex),
+    entityIndexBase: s.entityIndexBase,
   };
   return new TextEncoder().encode(JSON.stringify(doc));
 }
@@ -230,5 +233,13 @@ export function decodeSnapshot(bytes: Uint8Array): CatalogState {
 
   for (const [k, until] of top.pairs(doc, 'lockDelays')) s.lockDelays.set(k, until);
   if (doc['restoreIndex'] !== undefined) s.restoreIndex = top.uint(doc, 'restoreIndex');
+  if (doc['serviceIndex'] === undefined) {
+    // Written before per-service and per-node indexes: every name reads as the snapshot's index.
+    s.entityIndexBase = s.lastIndex;
+  } else {
+    for (const [k, idx] of top.pairs(doc, 'serviceIndex')) s.serviceIndex.set(k, idx);
+    for (const [k, idx] of top.pairs(doc, 'nodeIndex')) s.nodeIndex.set(k, idx);
+    s.entityIndexBase = top.uint(doc, 'entityIndexBase');
+  }
   return s;
 }

@@ -1,7 +1,7 @@
 // core/catalog/state.ts — the catalog's tables and the one place records are built.
 //
 // Owns: the in-memory layout of the replicated catalog (nodes, services, checks, KV with
-// tombstones and lock-delays, sessions, table indexes) and constructors that give every
+// tombstones and lock-delays, sessions, table, service and node indexes) and constructors that give every
 // record a fixed field order and normalised contents (sorted maps, copied arrays/bytes),
 // so equal histories yield byte-equal snapshots.
 // Must never: contain apply logic (fsm.ts) or encoding (snapshot.ts).
@@ -30,6 +30,15 @@ export interface CatalogState {
    *  this, so watchers wake after a restore even where the restored records are older
    *  (Consul abandons all blocking queries on restore). */
   restoreIndex: number;
+  /** Service name → index of the last change to its instances, their checks or nodes
+   *  (Consul's "service.<name>" index entries). Kept for deleted names, so their watchers
+   *  see the delete. */
+  serviceIndex: Map<string, number>;
+  /** Node name → index of the last change to the node, its services or its checks. */
+  nodeIndex: Map<string, number>;
+  /** What a name without an entry reads as: 0, or the lastIndex of a snapshot written
+   *  before these indexes existed (every watcher then wakes once, none misses a change). */
+  entityIndexBase: number;
 }
 
 export function emptyState(): CatalogState {
@@ -46,6 +55,9 @@ export function emptyState(): CatalogState {
     sessions: new Map(),
     lockDelays: new Map(),
     restoreIndex: 0,
+    serviceIndex: new Map(),
+    nodeIndex: new Map(),
+    entityIndexBase: 0,
   };
 }
 
@@ -66,6 +78,9 @@ export function cloneState(s: CatalogState): CatalogState {
     sessions: new Map(s.sessions),
     lockDelays: new Map(s.lockDelays),
     restoreIndex: s.restoreIndex,
+    serviceIndex: new Map(s.serviceIndex),
+    nodeIndex: new Map(s.nodeIndex),
+    entityIndexBase: s.entityIndexBase,
   };
 }
 

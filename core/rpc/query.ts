@@ -1,7 +1,8 @@
 // core/rpc/query.ts — server-side execution of reads (and writes) against the catalog FSM.
 //
 // Owns: what each Query returns (the value shapes the HTTP layer renders, listed below) and
-// which index it blocks on (table indexes, or the KV key/prefix index), plus turning an
+// which index it blocks on (a service's or node's index, a table's for lists, or the KV
+// key/prefix index), plus turning an
 // FSM apply into an RpcResponse.
 // Must never: block, hold state, or know HTTP; a server (or the test backend) re-runs
 // executeQuery after each apply while a blocking read's index is still ≤ minIndex.
@@ -45,6 +46,13 @@ export function watchFor(query: Query): CatalogWatch {
     case 'kvList':
     case 'kvKeys':
       return { kind: 'kvPrefix', prefix: query.prefix };
+    case 'catalogNode':
+    case 'healthNode':
+      return { kind: 'node', node: query.node };
+    case 'catalogService':
+    case 'healthService':
+    case 'healthChecks':
+      return { kind: 'service', service: query.service };
     default:
       return { kind: 'tables', tables: READ_TABLES[query.q] };
   }

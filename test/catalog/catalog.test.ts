@@ -272,7 +272,7 @@ describe('health and catalog reads', () => {
     const svcIdx = h.fsm.tableIndex('services');
     h.ok({ op: 'updateCheckStatus', node: 'n1', checkId: 'serfHealth', status: 'warning' });
     expect(h.fsm.indexFor({ kind: 'tables', tables: READ_TABLES.catalogServices })).toBe(svcIdx);
-    expect(h.fsm.indexFor({ kind: 'tables', tables: READ_TABLES.healthService })).toBe(h.index);
+    expect(h.fsm.indexFor({ kind: 'tables', tables: ['nodes', 'services', 'checks'] })).toBe(h.index);
     expect(h.fsm.indexFor({ kind: 'tables', tables: READ_TABLES.catalogDatacenters })).toBe(0);
   });
 });
