@@ -1,6 +1,6 @@
 // cli/commands/watch.ts — `consul watch -type=<t> [options] [handler]`: blocking queries in a
-// loop; on every change print the JSON, or run the handler with it on stdin and CONSUL_INDEX
-// in its environment.
+// loop; on every change run the handler with the JSON on stdin and CONSUL_INDEX in its
+// environment. With no handler, print the first result and exit (as Consul does).
 //
 // Owns: the watch types key, keyprefix, services, nodes, service, checks, and which endpoint
 // each blocks on (reference §1.10); the change detection by X-Consul-Index (reset when it
@@ -126,8 +126,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       const json = `${JSON.stringify(data, null, 4)}\n`;
       changes++;
       if (!handler) {
+        // Consul: with no handler the watch prints the first result and stops.
         io.stdout(json);
-        continue;
+        return 0;
       }
       if (!io.runHandler) throw new UsageError('Running a watch handler is not available here');
       const code = await io.runHandler(handler, json, { CONSUL_INDEX: String(newIndex) });

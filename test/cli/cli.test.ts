@@ -286,16 +286,33 @@ describe('consul catalog and operator raft', () => {
 });
 
 describe('consul watch and monitor', () => {
-  it('-type key prints the JSON on each change (blocking queries underneath)', async () => {
+  it('-type key runs the handler on each change (blocking queries underneath)', async () => {
     const b = walkthroughCluster();
     await consul(b, 'kv put app/leader n1');
-    const pending = consul(b, 'watch -type=key -key=app/leader -max-changes=2');
+    const seen: string[] = [];
+    const pending = consul(b, 'watch -type=key -key=app/leader -max-changes=2 ./h.sh', {
+      runHandler: async (_cmd, stdin) => {
+        seen.push(stdin);
+        return 0;
+      },
+    });
     setTimeout(() => void consul(b, 'kv put app/leader n2'), 50);
     const r = await pending;
     expect(r.code).toBe(0);
-    const docs = r.out.split(/\n(?=\{)/).map((d) => JSON.parse(d) as { Key: string; Value: string });
+    const docs = seen.map((d) => JSON.parse(d) as { Key: string; Value: string });
     expect(docs.map((d) => Buffer.from(d.Value, 'base64').toString())).toEqual(['n1', 'n2']);
     expect(r.paths[1]).toMatch(/\/v1\/kv\/app\/leader\?index=\d+$/);
+  });
+
+  it('with no handler the watch prints the first result and exits, as Consul does (#15)', async () => {
+    const b = walkthroughCluster();
+    await consul(b, 'kv put app/leader n1');
+    const r = await consul(b, 'watch -type=key -key=app/leader');
+    expect(r.code).toBe(0);
+    expect(r.paths).toHaveLength(1);
+    const doc = JSON.parse(r.out) as { Key: string; Value: string };
+    expect(Buffer.from(doc.Value, 'base64').toString()).toBe('n1');
+    expect(r.out).toMatch(/^\{\n {4}"/); // 4-space indent, like Consul's json.MarshalIndent
   });
 
   it('a handler gets the JSON on stdin and CONSUL_INDEX', async () => {
