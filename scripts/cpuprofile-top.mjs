@@ -2,11 +2,34 @@
 // scripts/cpuprofile-top.mjs — the top entries of a V8 CPU profile (`node --cpu-prof`), as text.
 //
 // Owns: reading one or more .cpuprofile files and printing self time per function (and per
-// source file with --files), largest first, as a share of all samples.
+// source file with --files), largest first, as a share of all samples. Frames in a compiled
+// chunk (dist/js) are mapped back to their TypeScript source through the chunk's .map file.
 // Must never: need anything beyond Node; it is run by hand and by `muster bench kv --cpu-prof`.
 //
 // Usage: node scripts/cpuprofile-top.mjs [--top N] [--files] PROFILE…
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const maps = new Map();
+
+/** The source position of a frame in a compiled chunk, or null (no .map next to it). */
+function original(file, line, column) {
+  if (!file.endsWith('.mjs') || !file.includes('/dist/js/')) return null;
+  let map = maps.get(file);
+  if (map === undefined) {
+    const mapFile = `${file}.map`;
+    map = existsSync(mapFile) ? { sm: new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))), dir: dirname(file) } : null;
+    maps.set(file, map);
+  }
+  if (map === null) return null;
+  const e = map.sm.findEntry(line, column);
+  if (!e || !e.originalSource) return null;
+  const src = e.originalSource.startsWith('file://') ? fileURLToPath(e.originalSource) : join(map.dir, e.originalSource);
+  return { file: relative(ROOT, src), line: e.originalLine };
+}
 
 export function topEntries(profiles, { top = 25, byFile = false } = {}) {
   const self = new Map();
@@ -21,8 +44,12 @@ export function topEntries(profiles, { top = 25, byFile = false } = {}) {
       if (!node) return;
       const us = i + 1 < deltas.length ? deltas[i + 1] : mean;
       const f = node.callFrame;
-      const file = (f.url || '').replace(/^file:\/\//, '').replace(/.*\/(node_modules\/)/, '$1');
-      const key = byFile ? file || `(${f.functionName || 'native'})` : `${f.functionName || '(anonymous)'}  ${file ? `${file.split('/').slice(-2).join('/')}:${f.lineNumber + 1}` : ''}`;
+      let file = (f.url || '').replace(/^file:\/\//, '');
+      let line = f.lineNumber;
+      const o = file ? original(file, f.lineNumber, f.columnNumber) : null;
+      if (o) ({ file, line } = o);
+      file = file.replace(/.*\/(node_modules\/)/, '$1');
+      const key = byFile ? file || `(${f.functionName || 'native'})` : `${f.functionName || '(anonymous)'}  ${file ? `${file.split('/').slice(-2).join('/')}:${line + 1}` : ''}`;
       self.set(key, (self.get(key) ?? 0) + us);
       total += us;
     });

@@ -16,6 +16,7 @@
 // Paths are '/'-separated; '//' collapses and a trailing '/' is ignored. Directories are
 // implicit: list(dir) shows the names directly below dir.
 import type { Rng } from '../core/rng.ts';
+import type { DiskWrite } from '../core/runtime/ports.ts';
 
 interface FileEntry {
   chunks: Uint8Array[];
@@ -146,6 +147,16 @@ export class SimDisk {
     const p = norm(path, 'exists');
     if (this.files.has(p)) return true;
     return this.list(p).length > 0;
+  }
+
+  /** The host's write path (DiskPort.submit). This disk has no latency: the write is done,
+   *  and `done` called, before submit returns, so the host holds nothing and a run's effect
+   *  order is the one the synchronous methods give. */
+  submit(w: DiskWrite, done: (err: Error | null) => void): void {
+    if (w.op === 'append') this.append(w.path, w.data, w.sync);
+    else if (w.op === 'replace') this.writeAtomic(w.path, w.data, w.sync);
+    else this.remove(w.path);
+    done(null);
   }
 
   /** Every file path, sorted (for tests and inspection). */

@@ -135,6 +135,8 @@ interface Outbound {
   retryTimer: NodeJS.Timeout | null;
   overflowLogged: boolean;
   dead: boolean;
+  /** A flush is scheduled for the end of this turn (all messages of one turn go in one write). */
+  flushQueued: boolean;
 }
 
 export interface StreamStats {
@@ -311,11 +313,20 @@ export class RealNetwork implements NetworkPort {
         }
       }
       if (delivered > 0 && !sock.destroyed) {
-        const ack = Buffer.allocUnsafe(4);
-        ack.writeUInt32BE(delivered, 0);
-        sock.write(ack);
+        // One ack per turn for every chunk read in it (one write instead of one per chunk).
+        if (unacked === 0) setImmediate(sendAck);
+        unacked += delivered;
       }
     });
+    let unacked = 0;
+    const sendAck = (): void => {
+      const n = unacked;
+      unacked = 0;
+      if (n === 0 || sock.destroyed) return;
+      const ack = Buffer.allocUnsafe(4);
+      ack.writeUInt32BE(n, 0);
+      sock.write(ack);
+    };
     sock.on('error', (err) => this.log('DEBUG', `TCP ${localAddr}: stream from ${peer ?? remoteOf(sock)}: ${explainErrno(err)}`));
     sock.on('close', () => this.inbound.delete(sock));
   }
@@ -355,7 +366,15 @@ export class RealNetwork implements NetworkPort {
     ob.queue.push({ frame, bytes, onFailure, settled: false });
     ob.pendingBytes += frame.length;
     if (ob.state === 'idle') this.connect(ob);
-    else if (ob.state === 'open') this.flush(ob);
+    else if (ob.state === 'open' && !ob.flushQueued) {
+      // At the end of this turn: a host carrying out a group of inputs sends many messages
+      // to one peer (acknowledgements, appends); they leave in one write.
+      ob.flushQueued = true;
+      process.nextTick(() => {
+        ob.flushQueued = false;
+        this.flush(ob);
+      });
+    }
   }
 
   /** Incoming stream connections currently open (for tests and diagnostics). */
@@ -604,6 +623,7 @@ function newOutbound(fromPort: number, to: string, host: string, port: number): 
     retryTimer: null,
     overflowLogged: false,
     dead: false,
+    flushQueued: false,
   };
 }
 

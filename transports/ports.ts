@@ -31,6 +31,9 @@ export interface RealPortsOptions {
   dataDir?: string;
   /** Stream/queue tuning; `log` defaults to the composed log at source 'net'. */
   net?: RealNetworkOptions;
+  /** Extra wait before each fsync (a slow disk, for tests). Default: the environment's
+   *  MUSTER_DISK_SYNC_DELAY_MS, else 0. */
+  diskSyncDelayMs?: number;
 }
 
 export interface RealPorts extends Ports {
@@ -56,7 +59,8 @@ export async function createRealPorts(options: RealPortsOptions): Promise<RealPo
     ...options.net,
     log: options.net?.log ?? ((level, text) => log.line(level, 'net', text, clock.nowMs())),
   });
-  const disk = new RealDisk(options.dataDir !== undefined ? { root: options.dataDir } : {});
+  const syncDelayMs = options.diskSyncDelayMs ?? diskSyncDelayFromEnv();
+  const disk = new RealDisk({ ...(options.dataDir !== undefined ? { root: options.dataDir } : {}), syncDelayMs });
   const probes = new RealProbes();
   return {
     clock,
@@ -69,9 +73,17 @@ export async function createRealPorts(options: RealPortsOptions): Promise<RealPo
     ready: () => net.ready(),
     close: async () => {
       timers.cancelAll();
-      await net.close();
+      await Promise.all([net.close(), disk.close()]);
     },
   };
+}
+
+function diskSyncDelayFromEnv(): number {
+  const raw = process.env.MUSTER_DISK_SYNC_DELAY_MS;
+  if (raw === undefined || raw === '') return 0;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`MUSTER_DISK_SYNC_DELAY_MS must be a number of milliseconds ≥ 0, got '${raw}'`);
+  return ms;
 }
 
 /** Bind an ephemeral UDP socket on ip to learn early (and clearly) whether ip is ours. */

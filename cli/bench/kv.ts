@@ -5,7 +5,8 @@
 // Owns: starting/stopping both clusters as child processes (killed by PID, data in a temp dir),
 // the keep-alive write load generator (1 and 64 concurrent clients), the failover trials
 // (kill -9 the leader; time to a new leader and to the next acknowledged write) and the report,
-// ending with one JSON line.
+// ending with one JSON line. --cpu-prof=DIR profiles the Muster servers under the load instead
+// (no etcd, no failover) and prints each profile's top entries.
 // Must never: run inside tests, fail on a timing, or signal a process it did not start.
 //
 // Addresses: Muster on 127.0.10.2-4 (Consul's default ports), etcd on 127.0.11.2-4 (2379/2380).
@@ -26,14 +27,18 @@ interface Options {
   seconds: number;
   trials: number;
   concurrency: number[];
+  /** Profile the Muster servers (node --cpu-prof) into this folder; Muster only, no failover. */
+  cpuProfDir: string | null;
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { seconds: 5, trials: 15, concurrency: [1, 64] };
+  const o: Options = { seconds: 5, trials: 15, concurrency: [1, 64], cpuProfDir: null };
   for (const a of args) {
-    const m = /^--(seconds|trials|concurrency)=(.+)$/.exec(a);
-    if (!m) throw new Error(`unknown argument '${a}'; usage: muster bench kv [--seconds=5] [--trials=15] [--concurrency=1,64]`);
-    if (m[1] === 'concurrency') {
+    const m = /^--(seconds|trials|concurrency|cpu-prof)=(.+)$/.exec(a);
+    if (!m) throw new Error(`unknown argument '${a}'; usage: muster bench kv [--seconds=5] [--trials=15] [--concurrency=1,64] [--cpu-prof=DIR]`);
+    if (m[1] === 'cpu-prof') {
+      o.cpuProfDir = path.resolve(m[2]!);
+    } else if (m[1] === 'concurrency') {
       o.concurrency = m[2]!.split(',').map(Number);
       if (o.concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency needs positive integers, got '${m[2]}'`);
     } else {
@@ -126,7 +131,7 @@ class Procs {
   }
 }
 
-function musterSystem(procs: Procs, dir: string): System {
+function musterSystem(procs: Procs, dir: string, cpuProfDir: string | null): System {
   const members: Member[] = [2, 3, 4].map((i) => {
     const ip = `127.0.10.${i}`;
     const name = `muster-s${i - 1}`;
@@ -139,7 +144,12 @@ function musterSystem(procs: Procs, dir: string): System {
   return {
     label: 'muster',
     members,
-    start: (m) => procs.spawn(m, process.execPath, [MUSTER_BIN, ...m.args]),
+    start: (m) =>
+      procs.spawn(m, process.execPath, [
+        ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${m.name}-${Date.now()}.cpuprofile`] : []),
+        MUSTER_BIN,
+        ...m.args,
+      ]),
     async leaderSeenBy(m) {
       try {
         const r = await request(`http://${m.ip}:8500/v1/status/leader`, 'GET', undefined, 1000);
@@ -366,6 +376,24 @@ function etcdMissing(): string | null {
   return null;
 }
 
+/** Stop the profiled servers gracefully (SIGTERM: V8 writes the profile at exit) and print the top entries. */
+async function writeProfiles(sys: System, leader: Member, profDir: string): Promise<number> {
+  for (const m of sys.members) if (m.proc?.pid !== undefined && m.proc.exitCode === null) process.kill(m.proc.pid, 'SIGTERM');
+  await Promise.race([Promise.all(sys.members.map((m) => m.exited)), sleep(20_000)]);
+  const { topEntries, formatTop } = (await import(path.join(REPO, 'scripts', 'cpuprofile-top.mjs'))) as {
+    topEntries(p: unknown[], o: { top: number; byFile?: boolean }): unknown;
+    formatTop(r: unknown): string;
+  };
+  const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  for (const m of sys.members) {
+    const mine = files.filter((f) => f.startsWith(`${m.name}-`));
+    if (mine.length === 0) continue;
+    const prof = JSON.parse(fs.readFileSync(path.join(profDir, mine[mine.length - 1]!), 'utf8')) as unknown;
+    process.stdout.write(`\n${m.name}${m === leader ? ' (leader)' : ''} (${path.join(profDir, mine[mine.length - 1]!)}):\n${formatTop(topEntries([prof], { top: 30 }))}\n`);
+  }
+  return 0;
+}
+
 export async function benchKv(args: string[]): Promise<number> {
   let opts: Options;
   try {
@@ -384,7 +412,9 @@ export async function benchKv(args: string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const systems = [musterSystem(procs, dir), ...(missing ? [] : [etcdSystem(procs, dir)])];
+  const profiling = opts.cpuProfDir !== null;
+  if (profiling) fs.mkdirSync(opts.cpuProfDir!, { recursive: true });
+  const systems = [musterSystem(procs, dir, opts.cpuProfDir), ...(missing || profiling ? [] : [etcdSystem(procs, dir)])];
   try {
     process.stdout.write(`starting ${systems.map((s) => `3 ${s.label}`).join(' + ')} on loopback (data and logs in ${dir})\n`);
     for (const s of systems) for (const m of s.members) s.start(m);
@@ -415,6 +445,7 @@ export async function benchKv(args: string[]): Promise<number> {
         );
       }
     }
+    if (profiling) return await writeProfiles(mu, await waitLeader(mu, mu.members, 30_000), opts.cpuProfDir!);
     const fails: FailoverResult[] = [];
     for (const s of systems) fails.push(await failover(s, procs, opts.trials));
 

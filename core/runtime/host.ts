@@ -6,13 +6,30 @@
 // Must never: interpret protocol content, or call the machine re-entrantly. Inputs that
 // arrive while effects are being carried out are queued and stepped afterwards, in order.
 //
+// Writes that do not block the loop (a world whose DiskPort has `submit`, i.e. real mode):
+// persist and removeFile effects are submitted to the disk in order and the host goes on; every
+// later effect that leaves the process (send, reply, probe, exit: anything but timers and log
+// lines) is held until the writes before it are complete, so the world sees exactly what it
+// would see had each write blocked (persist-before-send, as machine.ts promises). Inputs that
+// arrive while a write is in flight wait, and are stepped together once every write is done:
+// their writes then go to the disk in one group (group commit: one fsync for all the
+// AppendEntries, votes and proposals that came in during the previous one). Inputs the
+// `readOnly` option names (DNS queries, HTTP GETs …) do not wait: they are stepped at once and
+// their effects go out at once, unless they write themselves. That is safe because the state
+// they see is the state after the last group stepped, and a group only counts writes of earlier
+// groups as durable (Raft's leader counts its own entries toward a commit when acknowledgements
+// arrive, which is in a later group than the write). The exception is a single-voter Raft,
+// which commits its own write in the same step; a world must not mark reads readOnly there.
+// In a world whose disk completes at once (the simulator), nothing is ever held: the effect
+// order is the same as with the synchronous methods.
+//
 // Encryption (optional, Consul's -encrypt): a message between two ports of one entry's
 // `ports` (the local port it leaves from or arrives on, and the peer's port in its address)
 // is sealed after encoding and opened before decoding. Messages with one end elsewhere (an RPC reply
 // from :8300 to a client's :8301) stay plain, as Consul's RPC is not covered by the gossip key.
 // The datagram limit applies to the sealed size; the machine budgets for SEAL_OVERHEAD_BYTES.
 import type { BaseEffect, LogLevel, ReceiveInput, TimerInput, UnreachableInput, Via } from '../machine.ts';
-import type { Ports } from './ports.ts';
+import type { DiskWrite, Ports } from './ports.ts';
 
 export interface WireCodec<M> {
   encode(msg: M): Uint8Array;
@@ -39,6 +56,12 @@ export interface HostOptions<M, Out extends { kind: string }> {
   /** Seal/open messages between the ports of an entry with its key (needs `ports.crypto`).
    *  Several entries = several pools with their own keys (LAN and WAN keyrings). */
   encrypt?: HostEncryption | HostEncryption[];
+  /** Inputs that only read: stepped (and answered) while a write is in flight instead of
+   *  after it. See the header for when this is safe. Default: none. */
+  readOnly?: (input: unknown) => boolean;
+  /** A submitted write failed. The host has logged it and stopped (it can no longer promise
+   *  persist-before-send). Default: the error is thrown from the disk's completion callback. */
+  onDiskError?: (err: Error) => void;
 }
 
 export interface HostEncryption {
@@ -59,6 +82,14 @@ export class Host<M, Out extends { kind: string }> {
   private delivering = false;
   private stopped = false;
   private machine: HostMachine<any, Out> | null = null;
+  /** Sequence number of the last write handed to DiskPort.submit, and of the last one complete
+   *  with all before it complete too. Equal ⇒ nothing in flight. */
+  private submittedSeq = 0;
+  private completedSeq = 0;
+  /** Writes that completed ahead of an earlier one (a disk should not do that; handled anyway). */
+  private readonly doneEarly = new Set<number>();
+  /** Effects waiting for the writes before them: released in order as `completedSeq` passes. */
+  private readonly held: { afterSeq: number; effect: Out }[] = [];
 
   /** Local port → the encryption entry covering it. */
   private readonly sealing = new Map<number, HostEncryption>();
@@ -108,23 +139,119 @@ export class Host<M, Out extends { kind: string }> {
     this.machine = machine;
   }
 
-  /** Step the machine with one input (queued if called while effects are running). */
+  /** True while a submitted write is not complete yet. */
+  get writing(): boolean {
+    return this.completedSeq < this.submittedSeq;
+  }
+
+  /** Step the machine with one input (queued if called while effects are running, or — unless
+   *  it is readOnly — while a write is in flight; see the header). */
   deliver(input: unknown): void {
     if (this.stopped || !this.machine) return;
+    if (this.writing && !this.delivering) {
+      if (this.opts.readOnly?.(input)) {
+        this.stepAlone(input);
+      } else {
+        this.queue.push(input);
+      }
+      return;
+    }
     this.queue.push(input);
-    if (this.delivering) return;
+    if (!this.delivering) this.drainQueue();
+  }
+
+  /** Step every queued input, including those queued meanwhile (one group for the disk). */
+  private drainQueue(): void {
     this.delivering = true;
     try {
-      while (this.queue.length > 0 && !this.stopped) {
-        const next = this.queue.shift();
-        const effects = this.machine.step(this.opts.ports.clock.nowMs(), next);
-        for (const e of effects) {
-          if (this.stopped) break;
-          this.carryOut(e);
-        }
-      }
+      while (this.queue.length > 0 && !this.stopped) this.stepOne(this.queue.shift(), false);
     } finally {
       this.delivering = false;
+    }
+  }
+
+  /** A readOnly input stepped while writes are in flight; queued inputs keep waiting for them. */
+  private stepAlone(input: unknown): void {
+    this.delivering = true;
+    try {
+      this.stepOne(input, true);
+    } finally {
+      this.delivering = false;
+    }
+    if (!this.writing && this.queue.length > 0 && !this.stopped) this.drainQueue();
+  }
+
+  private stepOne(input: unknown, readOnly: boolean): void {
+    const effects = this.machine!.step(this.opts.ports.clock.nowMs(), input);
+    let wrote = false;
+    for (const e of effects) {
+      if (this.stopped) break;
+      switch (e.kind) {
+        case 'persist':
+        case 'removeFile':
+          this.write(e as unknown as BaseEffect<M>);
+          wrote = true;
+          break;
+        case 'timer':
+        case 'cancelTimer':
+        case 'log':
+          this.carryOut(e);
+          break;
+        default:
+          // Leaves the process: only after the writes before it (a readOnly input's own
+          // effects go ahead of other inputs' writes, never of its own).
+          if (this.writing && (!readOnly || wrote)) this.held.push({ afterSeq: this.submittedSeq, effect: e });
+          else this.carryOut(e);
+      }
+    }
+  }
+
+  private write(effect: BaseEffect<M>): void {
+    const { disk } = this.opts.ports;
+    let w: DiskWrite;
+    if (effect.kind === 'persist') {
+      w = { op: effect.mode === 'replace' ? 'replace' : 'append', path: this.path(effect.path), data: effect.data, sync: effect.sync };
+    } else if (effect.kind === 'removeFile') {
+      w = { op: 'remove', path: this.path(effect.path) };
+    } else return;
+    if (!disk.submit) {
+      if (w.op === 'replace') disk.writeAtomic(w.path, w.data, w.sync);
+      else if (w.op === 'append') disk.append(w.path, w.data, w.sync);
+      else disk.remove(w.path);
+      return;
+    }
+    const seq = ++this.submittedSeq;
+    disk.submit(w, (err) => this.onWritten(seq, err));
+  }
+
+  private onWritten(seq: number, err: Error | null): void {
+    if (this.stopped) return;
+    if (err) {
+      this.log('ERR', 'host', `${err.message}; stopping, as later effects could no longer wait for their writes`);
+      this.stop();
+      if (this.opts.onDiskError) this.opts.onDiskError(err);
+      else throw err;
+      return;
+    }
+    this.doneEarly.add(seq);
+    while (this.doneEarly.delete(this.completedSeq + 1)) this.completedSeq++;
+    if (this.delivering) {
+      // Completed inside submit (a disk without latency): nothing was held behind it yet.
+      this.release();
+      return;
+    }
+    this.delivering = true;
+    try {
+      this.release();
+    } finally {
+      this.delivering = false;
+    }
+    if (!this.writing && this.queue.length > 0 && !this.stopped) this.drainQueue();
+  }
+
+  private release(): void {
+    while (this.held.length > 0 && this.held[0]!.afterSeq <= this.completedSeq && !this.stopped) {
+      this.carryOut(this.held.shift()!.effect);
     }
   }
 
@@ -135,6 +262,7 @@ export class Host<M, Out extends { kind: string }> {
     for (const h of this.timers.values()) this.opts.ports.timers.cancel(h);
     this.timers.clear();
     this.queue.length = 0;
+    this.held.length = 0;
     this.opts.ports.net.closeAll();
   }
 
@@ -205,11 +333,8 @@ export class Host<M, Out extends { kind: string }> {
         this.log(effect.level, effect.source, effect.text);
         return;
       case 'persist':
-        if (effect.mode === 'replace') ports.disk.writeAtomic(this.path(effect.path), effect.data, effect.sync);
-        else ports.disk.append(this.path(effect.path), effect.data, effect.sync);
-        return;
       case 'removeFile':
-        ports.disk.remove(this.path(effect.path));
+        this.write(effect);
         return;
       case 'send': {
         const encoded = this.opts.codec.encode(effect.msg);

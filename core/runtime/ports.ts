@@ -48,8 +48,14 @@ export interface NetworkPort {
   closeAll(): void;
 }
 
+/** One write the host hands to `DiskPort.submit`: what a persist or removeFile effect asks for. */
+export type DiskWrite =
+  | { op: 'append'; path: string; data: Uint8Array; sync: boolean }
+  | { op: 'replace'; path: string; data: Uint8Array; sync: boolean }
+  | { op: 'remove'; path: string };
+
 export interface DiskPort {
-  /** Whole file, or null when it does not exist. */
+  /** Whole file, or null when it does not exist. Sees completed writes only. */
   read(path: string): Uint8Array | null;
   /** Atomic replace: after a crash the file is either the old or the new content. */
   writeAtomic(path: string, data: Uint8Array, sync: boolean): void;
@@ -58,6 +64,15 @@ export interface DiskPort {
   /** Names (not paths) of entries directly under dir; [] when it does not exist. */
   list(dir: string): string[];
   exists(path: string): boolean;
+  /**
+   * Carry out `w` after every write submitted before it (a crash leaves a prefix of the
+   * submitted writes), and call `done` once it is complete — durable when it asks for sync — with
+   * null or the error. Writes submitted while others are being synced are synced together
+   * (group commit). `done` may run before submit returns (a world whose disk has no latency,
+   * the simulator) or later from the world's loop (real mode: the event loop stays free while
+   * the disk works). Absent: the host calls the synchronous methods above instead.
+   */
+  submit?(w: DiskWrite, done: (err: Error | null) => void): void;
 }
 
 export type CheckSpec =
