@@ -271,8 +271,11 @@ export const COMMAND_OPS: readonly CommandOp[] = [
  *  (true/false); other successful commands give true. `error` strings are Consul's,
  *  byte-exact where clients match them. `invalidatedSessions` lists sessions this apply
  *  removed (so the leader can stop their TTL timers and log). */
+/** What an ACL write answers (core/acl/state.ts). */
+type AclRecord = Record<string, unknown>;
+
 export type ApplyResult =
-  | { ok: true; value: boolean | TxnResponse; invalidatedSessions: string[] }
+  | { ok: true; value: boolean | TxnResponse | AclRecord; invalidatedSessions: string[] }
   | { ok: false; error: string };
 
 /** A fresh session ID in Consul's UUID layout, drawn from the proposer's seeded stream. */

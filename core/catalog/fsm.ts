@@ -40,7 +40,9 @@ import {
   type UpdateCheckStatusCommand,
 } from './commands.ts';
 import { casAllows, txnErr, txnReadOnly } from './txn.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+import { decodeSnapshot, decodeSnapshotParts, encodeSnapshot } from './snapshot.ts';
+import { AclState } from '../acl/state.ts';
+import { isAclCommand } from '../acl/commands.ts';
 import {
   byString,
   cloneState,
@@ -99,8 +101,12 @@ export class CatalogFSM implements CatalogView {
    *  it stays out of snapshots and of deep equality between replicas. */
   #changes = new Set<string>();
 
-  constructor(state: CatalogState = emptyState()) {
+  /** The replicated ACL tables; ACL commands in the log are applied there (core/acl). */
+  acl: AclState;
+
+  constructor(state: CatalogState = emptyState(), acl: AclState = new AclState()) {
     this.s = state;
+    this.acl = acl;
   }
 
   /** The change keys (watch.ts) of every apply since the last call; the caller hands them to
@@ -119,6 +125,10 @@ export class CatalogFSM implements CatalogView {
       return { ok: false, error: `catalog: apply index ${index} must be an integer above the last applied index ${this.s.lastIndex}` };
     }
     this.s.lastIndex = index;
+    if (isAclCommand(cmd)) {
+      const r = this.acl.apply(index, cmd);
+      return r.ok ? { ok: true, value: r.value as Record<string, unknown>, invalidatedSessions: [] } : r;
+    }
     const v = validateCommand(cmd);
     if (!v.ok) return v;
     const c = v.cmd;
@@ -689,8 +699,11 @@ export class CatalogFSM implements CatalogView {
    *  wake. Sessions keep their TTLs: the leader re-arms timers from the sessions table. */
   private restoreFrom(tx: Tx, c: RestoreCommand): ApplyResult {
     let next: CatalogState;
+    let acl: AclState;
     try {
-      next = decodeSnapshot(c.snapshot);
+      const parts = decodeSnapshotParts(c.snapshot);
+      next = parts.state;
+      acl = parts.acl === undefined ? new AclState() : AclState.fromSnapshot(parts.acl);
     } catch (e) {
       return { ok: false, error: `snapshot restore refused, nothing changed: ${(e as Error).message}` };
     }
@@ -699,6 +712,7 @@ export class CatalogFSM implements CatalogView {
     next.restoreIndex = tx.index;
     for (const t of Object.keys(next.tableIndex) as TableName[]) next.tableIndex[t] = tx.index;
     this.s = next;
+    this.acl = acl;
     this.#changes.add(EVERY_CHANGE);
     return { ok: true, value: true, invalidatedSessions: dropped };
   }
@@ -876,12 +890,13 @@ export class CatalogFSM implements CatalogView {
   // ------------------------------------------------------- snapshot/restore
 
   snapshot(): Uint8Array {
-    return encodeSnapshot(this.s);
+    return encodeSnapshot(this.s, this.acl.isEmpty() ? undefined : this.acl.toSnapshot());
   }
 
   /** Rebuilds a catalog from snapshot bytes; throws an Error naming what is wrong. */
   static restore(bytes: Uint8Array): CatalogFSM {
-    return new CatalogFSM(decodeSnapshot(bytes));
+    const { state, acl } = decodeSnapshotParts(bytes);
+    return new CatalogFSM(state, acl === undefined ? new AclState() : AclState.fromSnapshot(acl));
   }
 }
 

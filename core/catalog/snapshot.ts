@@ -42,7 +42,9 @@ function kvBytes(e: KVEntry): Uint8Array {
   return bytes;
 }
 
-export function encodeSnapshot(s: CatalogState): Uint8Array {
+/** `acl`: the ACL tables' snapshot (core/acl/state.ts), written only when there are any, so a
+ *  cluster that never used ACLs keeps its snapshot bytes. */
+export function encodeSnapshot(s: CatalogState, acl?: unknown): Uint8Array {
   const before = {
     format: FORMAT,
     version: VERSION,
@@ -62,6 +64,7 @@ export function encodeSnapshot(s: CatalogState): Uint8Array {
     serviceIndex: sortedEntries(s.serviceIndex),
     nodeIndex: sortedEntries(s.nodeIndex),
     entityIndexBase: s.entityIndexBase,
+    ...(acl === undefined ? {} : { acl }),
   };
   // Byte for byte the UTF-8 of JSON.stringify({ ...before, kvs, ...after }), the kvs from the cache.
   const head = utf8.encode(`${JSON.stringify(before).slice(0, -1)},"kvs":[`);
@@ -154,6 +157,11 @@ function decodeValue(r: Reader, text: string): Uint8Array {
 }
 
 export function decodeSnapshot(bytes: Uint8Array): CatalogState {
+  return decodeSnapshotParts(bytes).state;
+}
+
+/** The catalog tables, and the ACL part as plain data (undefined when the snapshot has none). */
+export function decodeSnapshotParts(bytes: Uint8Array): { state: CatalogState; acl: unknown } {
   const top = new Reader('snapshot');
   let parsed: unknown;
   try {
@@ -271,5 +279,5 @@ export function decodeSnapshot(bytes: Uint8Array): CatalogState {
     for (const [k, idx] of top.pairs(doc, 'nodeIndex')) s.nodeIndex.set(k, idx);
     s.entityIndexBase = top.uint(doc, 'entityIndexBase');
   }
-  return s;
+  return { state: s, acl: doc['acl'] };
 }

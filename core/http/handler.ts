@@ -6,6 +6,8 @@
 // Must never: do I/O, wait, or keep state between requests; a request that needs the
 // servers or the agent comes back as an `rpc` / `agent` outcome for the host to carry out.
 import * as agent from './endpoints/agent.ts';
+import * as acl from './endpoints/acl.ts';
+import { runLocal } from './endpoints/acl-local.ts';
 import * as catalog from './endpoints/catalog.ts';
 import * as kv from './endpoints/kv.ts';
 import * as session from './endpoints/session.ts';
@@ -16,6 +18,7 @@ import { respond, type Call } from './call.ts';
 import { BadRequest, Params } from './params.ts';
 import { text } from './respond.ts';
 import type { ApiContext, HttpOutcome, HttpRequest, HttpResponse } from './types.ts';
+import type { Params as QueryParams } from './params.ts';
 
 type Endpoint = (call: Call, arg: string) => HttpOutcome;
 
@@ -58,6 +61,13 @@ const EXACT: Record<string, Route> = {
   '/v1/operator/raft/peer': { methods: ['DELETE'], fn: status.raftRemovePeer },
   // The KV root: `/v1/kv/?keys`, `/v1/kv/?recurse` and a bare `/v1/kv`.
   '/v1/kv': { methods: ['GET', 'PUT', 'DELETE'], fn: (c) => kvByMethod(c, '') },
+  '/v1/acl/bootstrap': { methods: PUT, fn: acl.aclBootstrap },
+  '/v1/acl/policy': { methods: PUT, fn: acl.aclPolicyCreate },
+  '/v1/acl/policies': { methods: GET, fn: acl.aclPolicyList },
+  '/v1/acl/token': { methods: PUT, fn: acl.aclTokenCreate },
+  '/v1/acl/tokens': { methods: GET, fn: acl.aclTokenList },
+  '/v1/acl/role': { methods: PUT, fn: acl.aclRoleCreate },
+  '/v1/acl/roles': { methods: GET, fn: acl.aclRoleList },
 };
 
 /** Prefix routes; the rest of the path is the endpoint's argument. Longest prefix wins. */
@@ -83,6 +93,9 @@ const PREFIX: Array<[string, Route]> = (
     ['/v1/session/node/', { methods: GET, fn: session.sessionNode }],
     ['/v1/session/renew/', { methods: PUT, fn: session.sessionRenew }],
     ['/v1/kv/', { methods: ['GET', 'PUT', 'DELETE'], fn: kvByMethod }],
+    ['/v1/acl/policy/', { methods: ['GET', 'PUT', 'DELETE'], fn: acl.aclPolicy }],
+    ['/v1/acl/token/', { methods: ['GET', 'PUT', 'DELETE'], fn: acl.aclToken }],
+    ['/v1/acl/role/', { methods: ['GET', 'PUT', 'DELETE'], fn: acl.aclRole }],
   ] satisfies Array<[string, Route]>
 ).sort((a, b) => b[0].length - a[0].length);
 
@@ -128,6 +141,34 @@ function failure(err: unknown): HttpResponse {
   return text(500, `Internal error: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** The caller's ACL token: `?token=`, else `X-Consul-Token`, else `Authorization: Bearer` (Consul's order). */
+export function requestToken(req: HttpRequest, params: QueryParams): string {
+  const q = params.get('token');
+  if (q) return q;
+  const h = req.headers['x-consul-token'];
+  if (h) return h.trim();
+  const auth = req.headers['authorization'];
+  const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+  return m ? m[1]! : '';
+}
+
+/** Guard continuations and stamp the caller's token on server RPCs (only when there is one,
+ *  so a cluster without tokens sends the same bytes as before). */
+function finish(out: HttpOutcome, token: string): HttpOutcome {
+  if (out.kind === 'rpc') return { kind: 'rpc', request: token ? { ...out.request, token } : out.request, then: guard(out.then) };
+  if (out.kind === 'agent') return { kind: 'agent', op: out.op, then: guard(out.then) };
+  if (out.kind === 'authorize') return { kind: 'authorize', token: out.token, then: (r) => safely(() => finish(out.then(r), token)) };
+  return out;
+}
+
+function safely(run: () => HttpOutcome): HttpOutcome {
+  try {
+    return run();
+  } catch (err) {
+    return respond(failure(err));
+  }
+}
+
 export function handleHttp(req: HttpRequest, ctx: ApiContext): HttpOutcome {
   try {
     const path = decodePath(req.path);
@@ -143,10 +184,17 @@ export function handleHttp(req: HttpRequest, ctx: ApiContext): HttpOutcome {
     const params = new Params(req.query);
     const call: Call = { req, ctx, params, pretty: params.has('pretty') };
     if (!route.local) params.checkDatacenter(ctx.datacenter);
-    const out = route.fn(call, arg);
-    if (out.kind === 'rpc') return { kind: 'rpc', request: out.request, then: guard(out.then) };
-    if (out.kind === 'agent') return { kind: 'agent', op: out.op, then: guard(out.then) };
-    return out;
+    const token = requestToken(req, params);
+    if (route.local && ctx.acl?.enabled) {
+      // The servers check what is forwarded to them; what the agent does itself, it checks here.
+      return {
+        kind: 'authorize',
+        token,
+        then: (r) =>
+          safely(() => (r.ok ? finish(runLocal(path, ctx, r.authz, (c) => route.fn({ ...call, ctx: c }, arg)), token) : respond(text(403, r.error)))),
+      };
+    }
+    return finish(route.fn(call, arg), token);
   } catch (err) {
     return respond(failure(err));
   }

@@ -49,6 +49,7 @@ export function metaHeaders(meta: QueryMeta): Record<string, string> {
     'X-Consul-Index': String(Math.max(1, Math.floor(meta.index))),
     'X-Consul-KnownLeader': meta.knownLeader ? 'true' : 'false',
     'X-Consul-LastContact': String(Math.max(0, Math.floor(meta.lastContactMs))),
+    ...(meta.filteredByACLs ? { 'X-Consul-Results-Filtered-By-ACLs': 'true' } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type { RpcRequest, RpcResponse } from '../rpc/types.ts';
 import type { Rng } from '../rng.ts';
 import type { HealthCheck, HealthStatus } from '../catalog/types.ts';
 import type { CheckDefinition, ServiceDefinition } from '../agent/definitions.ts';
+import type { Authorizer } from '../acl/authorizer.ts';
 
 export interface HttpRequest {
   method: string;
@@ -36,7 +37,13 @@ export interface HttpResponse {
 export type HttpOutcome =
   | { kind: 'respond'; res: HttpResponse }
   | { kind: 'rpc'; request: RpcRequest; then: (r: RpcResponse) => HttpResponse }
-  | { kind: 'agent'; op: AgentOp; then: (r: AgentOpResult) => HttpResponse };
+  | { kind: 'agent'; op: AgentOp; then: (r: AgentOpResult) => HttpResponse }
+  /** ACLs are on and an agent-local endpoint needs the caller's authorizer first: the host
+   *  resolves `token` (locally on a server, through the servers on a client, '' = the agent's
+   *  default token) and carries out the outcome `then` returns. */
+  | { kind: 'authorize'; token: string; then: (r: AuthorizeResult) => HttpOutcome };
+
+export type AuthorizeResult = { ok: true; authz: Authorizer } | { ok: false; error: string };
 
 // A gossip pool member as the agent sees it; the HTTP layer renders it as Consul's JSON.
 export type { Member, MemberStatus } from '../gossip/types.ts';
@@ -89,6 +96,8 @@ export interface ApiContext {
   localChecks(): LocalCheck[];
   /** Log lines with seq > afterSeq (oldest first, at most what the ring still holds). */
   logsAfter?(afterSeq: number): LogLine[];
+  /** ACL enforcement at this agent (absent or disabled ⇒ tokens are accepted and ignored). */
+  acl?: { enabled: boolean };
 }
 
 export type AgentOp =

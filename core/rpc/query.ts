@@ -21,6 +21,7 @@ import type { Command } from '../catalog/commands.ts';
 import type { CatalogNode, CatalogService, Session } from '../catalog/types.ts';
 import { READ_TABLES, type CatalogWatch } from '../catalog/watch.ts';
 import type { Query, RpcResponse } from './types.ts';
+import { executeAclQuery, isAclQuery, type AclQuery } from '../acl/queries.ts';
 
 export interface CatalogNodeResult {
   Node: CatalogNode;
@@ -40,6 +41,8 @@ export interface SnapshotValue {
 
 /** The index a read blocks on: KV reads per key/prefix, the rest per table. */
 export function watchFor(query: Query): CatalogWatch {
+  // ACL reads answer at once with the ACL index; they do not park on catalog tables.
+  if (isAclQuery(query)) return { kind: 'tables', tables: [] };
   switch (query.q) {
     case 'kvGet':
       return { kind: 'kvKey', key: query.key };
@@ -58,7 +61,7 @@ export function watchFor(query: Query): CatalogWatch {
   }
 }
 
-function valueOf(fsm: CatalogFSM, query: Query): unknown {
+function valueOf(fsm: CatalogFSM, query: Exclude<Query, AclQuery>): unknown {
   switch (query.q) {
     case 'kvGet':
       return fsm.kvGet(query.key) ?? null;
@@ -111,6 +114,7 @@ function valueOf(fsm: CatalogFSM, query: Query): unknown {
 
 /** Answer a read now, with the index a blocking caller compares its minIndex against. */
 export function executeQuery(fsm: CatalogFSM, query: Query): { index: number; value: unknown } {
+  if (isAclQuery(query)) return executeAclQuery(fsm.acl, query);
   return { index: fsm.indexFor(watchFor(query)), value: valueOf(fsm, query) };
 }
 

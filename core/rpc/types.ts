@@ -11,6 +11,7 @@
 // `minIndex > 0` is held until the index it reads exceeds minIndex or `maxWaitMs` passes.
 
 import type { TxnOp } from '../catalog/commands.ts';
+import type { AclQuery } from '../acl/queries.ts';
 
 export type Consistency = 'default' | 'consistent' | 'stale';
 
@@ -33,7 +34,8 @@ export type Query =
   /** A read-only /v1/txn, answered from the server's state without Raft. */
   | { q: 'txnRead'; ops: TxnOp[] }
   /** GET /v1/snapshot: the catalog's snapshot bytes and the index they reflect. */
-  | { q: 'snapshot' };
+  | { q: 'snapshot' }
+  | AclQuery;
 
 export interface ReadRequest {
   type: 'read';
@@ -50,7 +52,10 @@ export interface WriteRequest {
   command: unknown;
 }
 
-export type RpcRequest =
+/** Every request may carry the caller's ACL token (absent ⇒ the agent's default token). */
+export type RpcRequest = RpcRequestBody & { token?: string };
+
+type RpcRequestBody =
   | ReadRequest
   | WriteRequest
   | { type: 'statusLeader' }
@@ -59,13 +64,17 @@ export type RpcRequest =
   | { type: 'raftRemovePeer'; address: string }
   /** PUT /v1/session/renew/<id>: the leader restarts the session's TTL timer (no Raft write);
    *  value: the Session, or null when it does not exist. */
-  | { type: 'sessionRenew'; id: string };
+  | { type: 'sessionRenew'; id: string }
+  /** A client agent asks the servers what a token carries (core/acl/enforce.ts ResolvedIdentity). */
+  | { type: 'aclResolve' };
 
 /** Metadata every read carries (becomes X-Consul-Index / KnownLeader / LastContact). */
 export interface QueryMeta {
   index: number;
   knownLeader: boolean;
   lastContactMs: number;
+  /** Some results were left out because the caller's token may not read them. */
+  filteredByACLs?: boolean;
 }
 
 export type RpcResponse =

@@ -23,6 +23,9 @@ import type {
 import { makeRng, type Rng } from '../../core/rng.ts';
 import { executeQuery, executeSessionRenew, executeWrite } from '../../core/rpc/query.ts';
 import { ERR_NO_LEADER, type ReadRequest, type RpcRequest, type RpcResponse } from '../../core/rpc/types.ts';
+import type { HttpOutcome } from '../../core/http/types.ts';
+import { ACL_DISABLED, type AclConfig } from '../../core/acl/config.ts';
+import { filterValue, resolveOnServer, rpcError as aclRpcError } from '../../core/acl/enforce.ts';
 
 export interface FakeOptions {
   nodeName?: string;
@@ -31,6 +34,8 @@ export interface FakeOptions {
   seed?: string;
   /** Clock for commands (default Date.now). */
   now?: () => number;
+  /** ACLs enforced as a server would (default: disabled). */
+  acl?: AclConfig;
 }
 
 interface Waiter {
@@ -77,8 +82,10 @@ export class FakeBackend {
   private waiters: Waiter[] = [];
   private logWaiters: Array<{ after: number; resolve: (r: AgentOpResult) => void; timer: ReturnType<typeof setTimeout> }> = [];
   rpcCount = 0;
+  readonly aclConfig: AclConfig;
 
   constructor(opts: FakeOptions = {}) {
+    this.aclConfig = opts.acl ?? ACL_DISABLED;
     this.nodeName = opts.nodeName ?? 'n1';
     this.address = opts.address ?? '127.0.0.1';
     this.datacenter = opts.datacenter ?? 'dc1';
@@ -115,6 +122,7 @@ export class FakeBackend {
         localServices: () => [...this.services.values()].map(localService),
         localChecks: () => [...this.checks.values()],
         logsAfter: (after) => this.logs.filter((l) => l.seq > after),
+        acl: { enabled: this.aclConfig.enabled },
       };
     }
     this.baseCtx.nowMs = this.now();
@@ -123,7 +131,10 @@ export class FakeBackend {
 
   /** The whole request path: handler → (rpc | agent op) → response. */
   async handle(req: HttpRequest): Promise<HttpResponse> {
-    const out = handleHttp(req, this.ctx());
+    return this.carryOut(handleHttp(req, this.ctx()));
+  }
+
+  private async carryOut(out: HttpOutcome): Promise<HttpResponse> {
     switch (out.kind) {
       case 'respond':
         return out.res;
@@ -131,7 +142,27 @@ export class FakeBackend {
         return out.then(await this.rpc(out.request));
       case 'agent':
         return out.then(await this.agentOp(out.op));
+      case 'authorize': {
+        const r = resolveOnServer(this.fsm.acl, this.aclConfig, out.token);
+        return this.carryOut(out.then(r.ok ? { ok: true, authz: r.authz } : r));
+      }
     }
+  }
+
+  /** A server's ACL gate: unknown token or missing permission ⇒ the error, before anything runs. */
+  rpc(req: RpcRequest): Promise<RpcResponse> {
+    if (!this.aclConfig.enabled) return this.rpcUnchecked(req);
+    const who = resolveOnServer(this.fsm.acl, this.aclConfig, req.token);
+    if (!who.ok) return Promise.resolve({ ok: false, error: who.error });
+    if (req.type === 'aclResolve') return Promise.resolve({ ok: true, meta: this.meta(this.index), value: who.identity });
+    const denied = aclRpcError(who.authz, this.fsm, req);
+    if (denied) return Promise.resolve({ ok: false, error: denied });
+    if (req.type !== 'read') return this.rpcUnchecked(req);
+    return this.rpcUnchecked(req).then((r) => {
+      if (!r.ok) return r;
+      const f = filterValue(who.authz, req.query, r.value, who.token);
+      return { ...r, value: f.value, meta: { ...r.meta, ...(f.filtered ? { filteredByACLs: true } : {}) } };
+    });
   }
 
   // ------------------------------------------------------------------ servers
@@ -157,7 +188,7 @@ export class FakeBackend {
     return { ok: true, meta: this.meta(index), value };
   }
 
-  rpc(req: RpcRequest): Promise<RpcResponse> {
+  private rpcUnchecked(req: RpcRequest): Promise<RpcResponse> {
     this.rpcCount++;
     switch (req.type) {
       case 'read': {
@@ -209,6 +240,8 @@ export class FakeBackend {
       case 'sessionRenew':
         if (!this.leader) return Promise.resolve({ ok: false, error: ERR_NO_LEADER });
         return Promise.resolve({ ok: true, meta: this.meta(this.index), value: executeSessionRenew(this.fsm, req.id) });
+      case 'aclResolve':
+        return Promise.resolve({ ok: false, error: 'ACL support disabled' });
     }
   }
 
