@@ -1,7 +1,7 @@
 // core/acl/rules.ts — Consul's ACL rule language: the policy document a policy's `Rules` holds.
 //
 // Owns: the rule vocabulary (resources, access levels), turning a decoded rules document (from
-// JSON, or from HCL through an injected parser) into a normalised PolicyRules value, and the
+// JSON, or from HCL through the config model's parser) into a normalised PolicyRules value, and the
 // one-line errors for documents that are not rules.
 // Must never: decide access (authorizer.ts does), throw anything but RulesError, or accept a
 // document silently that it does not understand: an unknown resource or access level is an
@@ -36,6 +36,9 @@ export interface PolicyRules {
   global: Partial<Record<GlobalResource, Access>>;
 }
 
+import { parseHcl } from '../config/hcl.ts';
+import { toPlain } from '../config/tree.ts';
+
 export class RulesError extends Error {}
 
 export function emptyRules(): PolicyRules {
@@ -44,6 +47,13 @@ export function emptyRules(): PolicyRules {
 
 /** Decodes HCL text to a plain JSON-like value; throws with a message on a syntax error. */
 export type HclParse = (text: string) => unknown;
+
+/** The config model's HCL parser, as rules need it (labelled blocks become nested objects). */
+export const hclRules: HclParse = (text) => {
+  const r = parseHcl(text, 'rules');
+  if (!r.ok) throw new Error(r.error.message.replace(/^rules:/, 'line '));
+  return toPlain(r.body);
+};
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -119,7 +129,7 @@ export function rulesFromDocument(doc: unknown): PolicyRules {
 }
 
 /** Rules text as stored in a policy: JSON when it starts with '{', else HCL (needs `hcl`). */
-export function parseRules(text: string, hcl?: HclParse): PolicyRules {
+export function parseRules(text: string, hcl: HclParse | null = hclRules): PolicyRules {
   if (typeof text !== 'string') throw new RulesError('ACL rules must be a string of HCL or JSON');
   const trimmed = text.trim();
   if (trimmed === '') return emptyRules();

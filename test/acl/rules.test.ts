@@ -24,11 +24,14 @@ describe('rules documents', () => {
     expect(r.global.keyring).toBe('write');
   });
 
-  it('an empty text is no rules; HCL without a parser says to send JSON', () => {
+  it('reads Consul HCL rules through the config model parser; an empty text is no rules', () => {
     expect(parseRules('  ').named.key).toEqual([]);
-    expect(() => parseRules('key "a" { policy = "read" }')).toThrow(/send them as JSON/);
-    const hcl = () => ({ key: { a: { policy: 'read' } } });
-    expect(parseRules('key "a" { policy = "read" }', hcl).named.key).toEqual([{ name: 'a', prefix: false, access: 'read' }]);
+    const r = parseRules('key_prefix "" { policy = "read" }\nkey_prefix "app/" { policy = "write" }\nservice "web" { policy = "write" }\noperator = "read"\n');
+    expect(r.named.key.map((x) => [x.name, x.access])).toEqual([['', 'read'], ['app/', 'write']]);
+    expect(r.named.service).toEqual([{ name: 'web', prefix: false, access: 'write' }]);
+    expect(r.global.operator).toBe('read');
+    expect(() => parseRules('key "a" { policy = }')).toThrow(/^Failed to parse ACL rules: line 1:\d+: /);
+    expect(() => parseRules('key "a" { policy = "read" }', null)).toThrow(/send them as JSON/);
   });
 
   it.each([

@@ -16,18 +16,12 @@ import {
   type TokenSpec,
 } from '../../acl/commands.ts';
 import type { AclQuery } from '../../acl/queries.ts';
-import { parseRules, rulesToDocument, RulesError, type HclParse } from '../../acl/rules.ts';
+import { parseRules, rulesToDocument, RulesError } from '../../acl/rules.ts';
 import type { AclToken } from '../../acl/state.ts';
 import { bodyObject, field, read, respond, type Call } from '../call.ts';
 import { BadRequest } from '../params.ts';
 import { json, metaHeaders, rpcError, text } from '../respond.ts';
 import type { HttpOutcome } from '../types.ts';
-
-/** The HCL decoder for policy rules, installed by whoever owns one (config model); JSON works without. */
-let hclParse: HclParse | undefined;
-export function setRulesHclParser(p: HclParse | undefined): void {
-  hclParse = p;
-}
 
 const disabled = (): HttpOutcome => respond(text(401, 'ACL support disabled'));
 
@@ -163,7 +157,7 @@ function policyCommand(call: Call, id: string, create: boolean): HttpOutcome {
   const rulesText = optString(body, 'Rules');
   let compiled: Record<string, unknown>;
   try {
-    compiled = rulesToDocument(parseRules(rulesText, hclParse));
+    compiled = rulesToDocument(parseRules(rulesText));
   } catch (e) {
     if (e instanceof RulesError) throw new BadRequest(`Invalid Policy: ${e.message}`);
     throw e;
