@@ -30,6 +30,11 @@ export class Params {
     return this.pairs.some(([k]) => k === name);
   }
 
+  /** Every value of a repeatable parameter (`?tag=a&tag=b`), in order. */
+  all(name: string): string[] {
+    return this.pairs.filter(([k]) => k === name).map(([, v]) => v);
+  }
+
   get(name: string): string | undefined {
     for (const [k, v] of this.pairs) if (k === name) return v;
     return undefined;

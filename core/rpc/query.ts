@@ -1,6 +1,6 @@
 // core/rpc/query.ts — server-side execution of reads (and writes) against the catalog FSM.
 //
-// Owns: what each Query returns (the value shapes the HTTP layer renders, listed below) and
+// Owns: what each Query returns (after its Selection: repeated tags, node-meta, filter) (the value shapes the HTTP layer renders, listed below) and
 // which index it blocks on (a service's or node's index, a table's for lists, or the KV
 // key/prefix index), plus turning an
 // FSM apply into an RpcResponse.
@@ -18,10 +18,13 @@
 //   txnRead → TxnResponse             snapshot → SnapshotValue
 import type { CatalogFSM } from '../catalog/fsm.ts';
 import type { Command } from '../catalog/commands.ts';
-import type { CatalogNode, CatalogService, Session } from '../catalog/types.ts';
+import type { CatalogNode, CatalogService, HealthCheck, ServiceInstance, Session } from '../catalog/types.ts';
 import { READ_TABLES, type CatalogWatch } from '../catalog/watch.ts';
-import type { Query, RpcResponse } from './types.ts';
+import type { Query, RpcResponse, Selection } from './types.ts';
 import { executeAclQuery, isAclQuery, type AclQuery } from '../acl/queries.ts';
+import { compileFilter, evaluateFilter, FilterError, type Expr } from '../filter/bexpr.ts';
+import { FILTER_SCHEMAS, type FilterKind } from '../filter/fields.ts';
+import { catalogServiceJson } from '../http/encode.ts';
 
 export interface CatalogNodeResult {
   Node: CatalogNode;
@@ -115,7 +118,76 @@ function valueOf(fsm: CatalogFSM, query: Exclude<Query, AclQuery>): unknown {
 /** Answer a read now, with the index a blocking caller compares its minIndex against. */
 export function executeQuery(fsm: CatalogFSM, query: Query): { index: number; value: unknown } {
   if (isAclQuery(query)) return executeAclQuery(fsm.acl, query);
-  return { index: fsm.indexFor(watchFor(query)), value: valueOf(fsm, query) };
+  return { index: fsm.indexFor(watchFor(query)), value: select(fsm, query, valueOf(fsm, query)) };
+}
+
+const hasTags = (tags: readonly string[], want: readonly string[]): boolean =>
+  want.every((w) => tags.some((t) => t.toLowerCase() === w.toLowerCase()));
+const hasMeta = (meta: Record<string, string> | undefined, want: ReadonlyArray<[string, string]>): boolean =>
+  want.every(([k, v]) => meta?.[k] === v);
+
+/** The compiled filter of a selection, or null for none. A filter the HTTP layer let through
+ *  always compiles; one that does not (another build's client) matches nothing. */
+function filterOf(sel: Selection, kind: FilterKind): ((record: unknown) => boolean) | null {
+  if (sel.filter === undefined || sel.filter === '') return null;
+  let expr: Expr;
+  try {
+    expr = compileFilter(sel.filter, FILTER_SCHEMAS[kind]);
+  } catch (e) {
+    if (e instanceof FilterError) return () => false;
+    throw e;
+  }
+  return (record) => evaluateFilter(expr, record);
+}
+
+const selecting = (sel: Selection): boolean => (sel.tags?.length ?? 0) > 0 || (sel.nodeMeta?.length ?? 0) > 0 || (sel.filter ?? '') !== '';
+
+/** Keeps what `?tag=`, `?node-meta=` and `?filter=` ask for (all of them must match). */
+function select(fsm: CatalogFSM, query: Query, value: unknown): unknown {
+  if (!('q' in query) || !selecting(query as Selection)) return value;
+  const sel = query as Selection;
+  const tags = sel.tags ?? [];
+  const meta = sel.nodeMeta ?? [];
+  switch (query.q) {
+    case 'catalogNodes': {
+      const f = filterOf(sel, 'node');
+      return (value as CatalogNode[]).filter((n) => hasMeta(n.Meta, meta) && (!f || f(n)));
+    }
+    case 'catalogNode': {
+      const r = value as CatalogNodeResult | null;
+      const f = filterOf(sel, 'service');
+      return r && { ...r, Services: r.Services.filter((s) => !f || f(s)) };
+    }
+    case 'catalogService': {
+      const f = filterOf(sel, 'serviceNode');
+      return (value as CatalogServiceRow[]).filter(
+        (r) => hasTags(r.Service.Tags, tags) && hasMeta(r.Node.Meta, meta) && (!f || f(catalogServiceJson(r.Node, r.Service))),
+      );
+    }
+    case 'catalogServices': {
+      // Rebuilt from the rows that match, as Consul filters the ServiceNodes behind the map.
+      const f = filterOf(sel, 'serviceNode');
+      const out: Record<string, string[]> = {};
+      for (const name of Object.keys(value as Record<string, string[]>)) {
+        const rows = fsm.serviceInstances(name).filter((i) => hasMeta(i.Node.Meta, meta) && (!f || f(catalogServiceJson(i.Node, i.Service))));
+        if (rows.length === 0) continue;
+        out[name] = [...new Set(rows.flatMap((i) => i.Service.Tags))].sort();
+      }
+      return out;
+    }
+    case 'healthService': {
+      const f = filterOf(sel, 'healthEntry');
+      return (value as ServiceInstance[]).filter((i) => hasTags(i.Service.Tags, tags) && hasMeta(i.Node.Meta, meta) && (!f || f(i)));
+    }
+    case 'healthNode':
+    case 'healthChecks':
+    case 'healthState': {
+      const f = filterOf(sel, 'check');
+      return (value as HealthCheck[]).filter((c) => (meta.length === 0 || hasMeta(fsm.node(c.Node)?.Meta, meta)) && (!f || f(c)));
+    }
+    default:
+      return value;
+  }
 }
 
 /** Apply a committed write and shape the answer (KV writes: true/false; others: true). */

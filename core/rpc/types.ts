@@ -15,19 +15,28 @@ import type { AclQuery } from '../acl/queries.ts';
 
 export type Consistency = 'default' | 'consistent' | 'stale';
 
+/** What a catalog or health read keeps (Consul's `?tag=` repeated, `?node-meta=k:v`
+ *  repeated, `?filter=`); every part must match. The filter text was checked by the HTTP
+ *  layer; the server compiles it again (core/filter). */
+export interface Selection {
+  tags?: string[];
+  nodeMeta?: Array<[string, string]>;
+  filter?: string;
+}
+
 export type Query =
   | { q: 'kvGet'; key: string }
   | { q: 'kvList'; prefix: string }
   | { q: 'kvKeys'; prefix: string; separator: string }
   | { q: 'catalogDatacenters' }
-  | { q: 'catalogNodes' }
-  | { q: 'catalogNode'; node: string }
-  | { q: 'catalogServices' }
-  | { q: 'catalogService'; service: string; tag?: string }
-  | { q: 'healthService'; service: string; tag?: string; passingOnly: boolean }
-  | { q: 'healthNode'; node: string }
-  | { q: 'healthChecks'; service: string }
-  | { q: 'healthState'; state: 'any' | 'passing' | 'warning' | 'critical' }
+  | ({ q: 'catalogNodes' } & Selection)
+  | ({ q: 'catalogNode'; node: string } & Selection)
+  | ({ q: 'catalogServices' } & Selection)
+  | ({ q: 'catalogService'; service: string; tag?: string } & Selection)
+  | ({ q: 'healthService'; service: string; tag?: string; passingOnly: boolean } & Selection)
+  | ({ q: 'healthNode'; node: string } & Selection)
+  | ({ q: 'healthChecks'; service: string } & Selection)
+  | ({ q: 'healthState'; state: 'any' | 'passing' | 'warning' | 'critical' } & Selection)
   | { q: 'sessionInfo'; id: string }
   | { q: 'sessionList' }
   | { q: 'sessionNode'; node: string }

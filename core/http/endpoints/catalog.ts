@@ -1,7 +1,8 @@
 // core/http/endpoints/catalog.ts — /v1/catalog/* and /v1/health/*.
 //
-// Owns: mapping catalog and health requests to Queries / register-deregister Commands,
-// and rendering their results in Consul's shapes.
+// Owns: mapping catalog and health requests to Queries / register-deregister Commands
+// (with their Selection: repeated ?tag=, ?node-meta=k:v, ?filter= checked here so a bad
+// expression is a 400 naming the problem), and rendering results in Consul's shapes.
 // Must never: filter or sort results itself beyond what the query asked (the servers do).
 import type { CheckSpec, NodeSpec, RegisterCommand, ServiceSpec } from '../../catalog/commands.ts';
 import type { CatalogNode, HealthCheck, HealthStatus, ServiceInstance } from '../../catalog/types.ts';
@@ -9,8 +10,41 @@ import type { CatalogNodeResult, CatalogServiceRow } from '../../rpc/query.ts';
 import { bodyObject, field, read, respond, write, type Call } from '../call.ts';
 import { catalogServiceJson, checkJson, instanceJson, nodeJson, serviceJson } from '../encode.ts';
 import { BadRequest } from '../params.ts';
+import { compileFilter, FilterError } from '../../filter/bexpr.ts';
+import { FILTER_SCHEMAS, type FilterKind } from '../../filter/fields.ts';
+import type { Selection } from '../../rpc/types.ts';
 import { json, metaHeaders } from '../respond.ts';
 import type { HttpOutcome } from '../types.ts';
+
+/** `?tag=` (repeatable, all must match), `?node-meta=k:v` (repeatable, all must match) and
+ *  `?filter=`, compiled now against the records it will see. `?near=` is accepted and keeps
+ *  the catalog's order: Muster has no network coordinates yet. */
+function selection(call: Call, kind: FilterKind, opts: { tags?: boolean; nodeMeta?: boolean } = {}): Selection {
+  const sel: Selection = {};
+  if (opts.tags) {
+    const tags = call.params.all('tag');
+    if (tags.length > 0) sel.tags = tags;
+  }
+  if (opts.nodeMeta) {
+    const pairs = call.params.all('node-meta').map((raw): [string, string] => {
+      const at = raw.indexOf(':');
+      return at < 0 ? [raw, ''] : [raw.slice(0, at), raw.slice(at + 1)];
+    });
+    if (pairs.some(([k]) => k === '')) throw new BadRequest('Invalid node-meta: use ?node-meta=key:value');
+    if (pairs.length > 0) sel.nodeMeta = pairs;
+  }
+  const filter = call.params.get('filter');
+  if (filter !== undefined && filter !== '') {
+    try {
+      compileFilter(filter, FILTER_SCHEMAS[kind]);
+    } catch (e) {
+      if (e instanceof FilterError) throw new BadRequest(e.message);
+      throw e;
+    }
+    sel.filter = filter;
+  }
+  return sel;
+}
 
 /** Datacenters known from the WAN pool (servers tag their dc), always including ours. */
 export function catalogDatacenters(call: Call): HttpOutcome {
@@ -20,14 +54,14 @@ export function catalogDatacenters(call: Call): HttpOutcome {
 }
 
 export function catalogNodes(call: Call): HttpOutcome {
-  return read(call, { q: 'catalogNodes' }, (v, meta) =>
+  return read(call, { q: 'catalogNodes', ...selection(call, 'node', { nodeMeta: true }) }, (v, meta) =>
     json(200, (v as CatalogNode[]).map(nodeJson), call.pretty, metaHeaders(meta)),
   );
 }
 
 export function catalogNode(call: Call, node: string): HttpOutcome {
   if (!node) throw new BadRequest('Missing node name: use /v1/catalog/node/<node>');
-  return read(call, { q: 'catalogNode', node }, (v, meta) => {
+  return read(call, { q: 'catalogNode', node, ...selection(call, 'service') }, (v, meta) => {
     const r = v as CatalogNodeResult | null;
     if (!r) return json(200, null, call.pretty, metaHeaders(meta));
     const services: Record<string, unknown> = {};
@@ -37,13 +71,12 @@ export function catalogNode(call: Call, node: string): HttpOutcome {
 }
 
 export function catalogServices(call: Call): HttpOutcome {
-  return read(call, { q: 'catalogServices' });
+  return read(call, { q: 'catalogServices', ...selection(call, 'serviceNode', { nodeMeta: true }) });
 }
 
 export function catalogService(call: Call, service: string): HttpOutcome {
   if (!service) throw new BadRequest('Missing service name: use /v1/catalog/service/<service>');
-  const tag = call.params.get('tag');
-  return read(call, { q: 'catalogService', service, ...(tag !== undefined ? { tag } : {}) }, (v, meta) =>
+  return read(call, { q: 'catalogService', service, ...selection(call, 'serviceNode', { tags: true, nodeMeta: true }) }, (v, meta) =>
     json(200, (v as CatalogServiceRow[]).map((r) => catalogServiceJson(r.Node, r.Service)), call.pretty, metaHeaders(meta)),
   );
 }
@@ -151,20 +184,19 @@ const renderChecks = (call: Call) => (v: unknown, meta: Parameters<typeof metaHe
 
 export function healthNode(call: Call, node: string): HttpOutcome {
   if (!node) throw new BadRequest('Missing node name: use /v1/health/node/<node>');
-  return read(call, { q: 'healthNode', node }, renderChecks(call));
+  return read(call, { q: 'healthNode', node, ...selection(call, 'check') }, renderChecks(call));
 }
 
 export function healthChecks(call: Call, service: string): HttpOutcome {
   if (!service) throw new BadRequest('Missing service name: use /v1/health/checks/<service>');
-  return read(call, { q: 'healthChecks', service }, renderChecks(call));
+  return read(call, { q: 'healthChecks', service, ...selection(call, 'check', { nodeMeta: true }) }, renderChecks(call));
 }
 
 export function healthService(call: Call, service: string): HttpOutcome {
   if (!service) throw new BadRequest('Missing service name: use /v1/health/service/<service>');
-  const tag = call.params.get('tag');
   return read(
     call,
-    { q: 'healthService', service, passingOnly: call.params.flag('passing'), ...(tag !== undefined ? { tag } : {}) },
+    { q: 'healthService', service, passingOnly: call.params.flag('passing'), ...selection(call, 'healthEntry', { tags: true, nodeMeta: true }) },
     (v, meta) => json(200, (v as ServiceInstance[]).map(instanceJson), call.pretty, metaHeaders(meta)),
   );
 }
@@ -175,5 +207,5 @@ export function healthState(call: Call, state: string): HttpOutcome {
   if (!(STATES as readonly string[]).includes(state)) {
     throw new BadRequest(`Invalid state: ${JSON.stringify(state)} (use any, passing, warning or critical)`);
   }
-  return read(call, { q: 'healthState', state: state as (typeof STATES)[number] }, renderChecks(call));
+  return read(call, { q: 'healthState', state: state as (typeof STATES)[number], ...selection(call, 'check', { nodeMeta: true }) }, renderChecks(call));
 }
