@@ -16,6 +16,7 @@ import type { AclState, AclToken } from './state.ts';
 import type { Command, TxnOp } from '../catalog/commands.ts';
 import type { CatalogNode, HealthCheck, KVEntry, ServiceInstance, Session } from '../catalog/types.ts';
 import type { CatalogFSM } from '../catalog/fsm.ts';
+import type { PreparedQuery, PreparedQueryDef, PreparedQueryExecution } from '../catalog/prepared-query.ts';
 import type { Query, RpcRequest } from '../rpc/types.ts';
 
 /** Consul's error strings (clients match them; HTTP maps both to 403). */
@@ -92,6 +93,24 @@ function txnOpError(authz: Authorizer, fsm: CatalogFSM, op: TxnOp): string | nul
   return checkWriteError(authz, fsm, ch.Node, ch.CheckID ?? ch.Name ?? '');
 }
 
+/** Consul's GetACLPrefix: a named query or any template is guarded by query rules on its name;
+ *  an unnamed plain query by none (reads of it are management-only, see filterValue). */
+const queryAclPrefix = (q: PreparedQueryDef): string | null => (q.Name !== '' || q.Template.Type !== '' ? q.Name : null);
+
+function queryWriteError(authz: Authorizer, q: PreparedQueryDef | undefined): string | null {
+  const prefix = q ? queryAclPrefix(q) : null;
+  return prefix === null || authz.allowed('query', prefix, 'write') ? null : deny(`query:write on "${prefix}"`);
+}
+
+function queryReadOk(authz: Authorizer, q: PreparedQuery): boolean {
+  const prefix = queryAclPrefix(q);
+  return prefix !== null && authz.allowed('query', prefix, 'read');
+}
+
+/** A query as a caller may see it: its Token only with acl:write (Consul's redaction). */
+const redactQuery = (authz: Authorizer, q: PreparedQuery): PreparedQuery =>
+  q.Token === '' || authz.allowedGlobal('acl', 'write') ? q : { ...q, Token: HIDDEN };
+
 function txnError(authz: Authorizer, fsm: CatalogFSM, ops: readonly TxnOp[]): string | null {
   for (const op of ops) {
     const e = typeof op === 'object' && op !== null ? txnOpError(authz, fsm, op) : null;
@@ -153,6 +172,10 @@ export function commandError(authz: Authorizer, fsm: CatalogFSM, cmd: Command | 
       return txnError(authz, fsm, c.ops);
     case 'restore':
       return deny('management (snapshot restore)');
+    case 'preparedQuerySet':
+      return queryWriteError(authz, c.query) ?? (c.create ? null : queryWriteError(authz, fsm.preparedQueryGet(c.query.ID)));
+    case 'preparedQueryDelete':
+      return queryWriteError(authz, fsm.preparedQueryGet(c.id));
     case 'kvReapTombstones':
     case 'sessionInvalidate':
       // Server housekeeping: the leader proposes these itself, never on a caller's behalf.
@@ -190,6 +213,12 @@ function readError(authz: Authorizer, fsm: CatalogFSM, q: Query): string | null 
   if (q.q === 'kvGet') return authz.allowed('key', q.key, 'read') ? null : deny(`key:read on "${q.key}"`);
   if (q.q === 'txnRead') return txnError(authz, fsm, q.ops);
   if (q.q === 'snapshot') return authz.management ? null : deny('management (snapshot save)');
+  if (q.q === 'preparedQueryGet' || q.q === 'preparedQueryExplain') {
+    // Consul answers a query the caller may not read with "Permission denied", not "not found".
+    const found = q.q === 'preparedQueryGet' ? fsm.preparedQueryGet(q.id) : fsm.preparedQueryResolve(q.idOrName);
+    const query = found === undefined ? undefined : 'ok' in found ? (found.ok ? found.query : undefined) : found;
+    if (query && !authz.management && !queryReadOk(authz, query)) return deny(`query:read on "${query.Name}"`);
+  }
   if (isAclQuery(q) && q.q !== 'aclTokenSelf') return authz.allowedGlobal('acl', 'read') ? null : deny('acl:read');
   return null;
 }
@@ -268,6 +297,25 @@ export function filterValue(authz: Authorizer, query: Query, value: unknown, sel
     case 'aclTokenSelf':
       v = self;
       break;
+    case 'preparedQueryList':
+      v = keep(value as PreparedQuery[], (q) => queryReadOk(authz, q)).map((q) => redactQuery(authz, q));
+      break;
+    case 'preparedQueryGet':
+      v = value === null ? null : redactQuery(authz, value as PreparedQuery);
+      break;
+    case 'preparedQueryExplain': {
+      const r = value as { Query?: PreparedQuery };
+      v = r.Query ? { Query: redactQuery(authz, r.Query) } : r;
+      break;
+    }
+    case 'preparedQueryExecute': {
+      // The caller's token filters the instances (a query's stored Token is not used yet).
+      const r = value as PreparedQueryExecution | { Error: string } | null;
+      if (r && 'Nodes' in r) {
+        v = { ...r, Nodes: keep(r.Nodes, (i) => authz.allowed('service', i.Service.Service, 'read') && nodeOk(authz, i.Node.Node)) };
+      }
+      break;
+    }
     case 'aclTokenRead':
       v = value === null ? null : redactToken(authz, value as AclToken);
       break;

@@ -13,6 +13,7 @@
 // (state, index, command).
 import type { Rng } from '../rng.ts';
 import type { CatalogNode, CatalogService, HealthCheck, HealthStatus, KVEntry } from './types.ts';
+import type { PreparedQueryDef } from './prepared-query.ts';
 
 /** One result of a transaction: the record an op read or wrote (KV values blanked for
  *  everything but get, as Consul does). */
@@ -230,8 +231,23 @@ export interface RestoreCommand extends CommandBase {
   snapshot: Uint8Array;
 }
 
+/** POST /v1/query (create: the ID is new, drawn by the proposer) or PUT /v1/query/<id>. */
+export interface PreparedQuerySetCommand extends CommandBase {
+  op: 'preparedQuerySet';
+  create: boolean;
+  query: PreparedQueryDef;
+}
+
+/** DELETE /v1/query/<id>. */
+export interface PreparedQueryDeleteCommand extends CommandBase {
+  op: 'preparedQueryDelete';
+  id: string;
+}
+
 export type Command =
   | TxnCommand
+  | PreparedQuerySetCommand
+  | PreparedQueryDeleteCommand
   | RestoreCommand
   | RegisterCommand
   | DeregisterCommand
@@ -251,6 +267,8 @@ export type CommandOp = Command['op'];
 
 export const COMMAND_OPS: readonly CommandOp[] = [
   'txn',
+  'preparedQuerySet',
+  'preparedQueryDelete',
   'restore',
   'register',
   'deregister',
@@ -278,7 +296,7 @@ export type ApplyResult =
   | { ok: true; value: boolean | TxnResponse | AclRecord; invalidatedSessions: string[] }
   | { ok: false; error: string };
 
-/** A fresh session ID in Consul's UUID layout, drawn from the proposer's seeded stream. */
+/** A fresh session (or prepared query) ID in Consul's UUID layout, drawn from the proposer's seeded stream. */
 export function newSessionId(rng: Rng): string {
   const hex = '0123456789abcdef';
   let s = '';

@@ -1,7 +1,7 @@
 // core/catalog/fsm.ts — the catalog state machine Raft replicates.
 //
 // Owns: applying committed catalog commands (register/deregister, check status, KV with
-// CAS, locks and lock-delay, sessions and their invalidation) to the catalog tables,
+// CAS, locks and lock-delay, sessions and their invalidation, prepared queries) to the catalog tables,
 // keeping CreateIndex/ModifyIndex and table/KV indexes, and every read the HTTP API, DNS
 // and blocking queries need. Snapshot/restore delegate to snapshot.ts.
 // Must never: read a clock or draw randomness (time and IDs arrive in commands), iterate
@@ -27,6 +27,7 @@ import {
   type KvLockCommand,
   type KvSetCommand,
   type KvUnlockCommand,
+  type PreparedQuerySetCommand,
   type RegisterCommand,
   type RestoreCommand,
   type SessionCreateCommand,
@@ -40,6 +41,17 @@ import {
   type UpdateCheckStatusCommand,
 } from './commands.ts';
 import { casAllows, txnErr, txnReadOnly } from './txn.ts';
+import {
+  ERR_MISSING_QUERY_ID,
+  errNonExistentQuery,
+  filterInstances,
+  looksLikeUuid,
+  makePreparedQuery,
+  renderFor,
+  resolvePreparedQuery,
+  type PreparedQuery,
+  type PreparedQueryExecution,
+} from './prepared-query.ts';
 import { decodeSnapshot, decodeSnapshotParts, encodeSnapshot } from './snapshot.ts';
 import { AclState } from '../acl/state.ts';
 import { isAclCommand } from '../acl/commands.ts';
@@ -72,7 +84,7 @@ import type {
 } from './types.ts';
 import { toU64 } from './u64.ts';
 import { validateCommand } from './validate.ts';
-import { EVERY_CHANGE, nodeChange, serviceChange, tableChange, type CatalogWatch, type TableName } from './watch.ts';
+import { EVERY_CHANGE, PREPARED_QUERIES_CHANGE, nodeChange, serviceChange, tableChange, type CatalogWatch, type TableName } from './watch.ts';
 
 /** Consul's state-store errors that clients (and our tests) match. */
 export const ERR_MISSING_NODE = 'Missing node registration';
@@ -176,6 +188,12 @@ export class CatalogFSM implements CatalogView {
         return true;
       case 'sessionCreate':
         return this.sessionCreate(tx, c);
+      case 'preparedQuerySet':
+        return this.preparedQuerySet(tx, c);
+      case 'preparedQueryDelete':
+        if (!this.s.preparedQueries.has(c.id)) throw new Rejected(errNonExistentQuery(c.id));
+        this.deletePreparedQuery(tx, c.id);
+        return true;
       case 'sessionDestroy':
       case 'sessionInvalidate':
         if (this.s.sessions.has(c.id)) this.deleteSession(tx, c.id);
@@ -464,6 +482,41 @@ export class CatalogFSM implements CatalogView {
     this.s.sessions.delete(id);
     this.touch(tx, 'sessions');
     tx.invalidated.push(id);
+    // Consul deletes the prepared queries bound to a session with it.
+    for (const q of this.preparedQueryList()) if (q.Session === id) this.deletePreparedQuery(tx, q.ID);
+  }
+
+  // ---------------------------------------------------- prepared queries
+
+  /** Consul's preparedQuerySetTxn checks (stateless ones ran in validate.ts). */
+  private preparedQuerySet(tx: Tx, c: PreparedQuerySetCommand): boolean {
+    const q = c.query;
+    const existing = this.s.preparedQueries.get(q.ID);
+    if (c.create && existing) throw new Rejected(`prepared query ID '${q.ID}' is already taken; create again for a new ID`);
+    if (!c.create && !existing) throw new Rejected(errNonExistentQuery(q.ID));
+    const name = q.Name.toLowerCase();
+    for (const other of this.preparedQueryList()) {
+      if (other.ID === q.ID) continue;
+      if (name !== '' && other.Name.toLowerCase() === name) throw new Rejected(`name '${q.Name}' aliases an existing query name`);
+      if (name === '' && q.Template.Type !== '' && other.Name === '' && other.Template.Type !== '') {
+        throw new Rejected('a query template with an empty name already exists');
+      }
+    }
+    if (looksLikeUuid(q.Name) && this.s.preparedQueries.has(q.Name.toLowerCase())) throw new Rejected(`name '${q.Name}' aliases an existing query ID`);
+    if (q.Session !== '' && !this.s.sessions.has(q.Session)) throw new Rejected(errInvalidSession(q.Session));
+    this.s.preparedQueries.set(q.ID, makePreparedQuery(q, { CreateIndex: existing?.CreateIndex ?? tx.index, ModifyIndex: tx.index }));
+    this.touchPreparedQueries(tx);
+    return true;
+  }
+
+  private deletePreparedQuery(tx: Tx, id: string): void {
+    this.s.preparedQueries.delete(id);
+    this.touchPreparedQueries(tx);
+  }
+
+  private touchPreparedQueries(tx: Tx): void {
+    this.s.preparedQueryIndex = tx.index;
+    this.#changes.add(PREPARED_QUERIES_CHANGE);
   }
 
   // -------------------------------------------------------- transactions
@@ -749,6 +802,8 @@ export class CatalogFSM implements CatalogView {
         return this.kvKeyIndex(watch.key);
       case 'kvPrefix':
         return this.kvIndex(watch.prefix);
+      case 'preparedQueries':
+        return this.s.preparedQueryIndex;
     }
   }
 
@@ -885,6 +940,33 @@ export class CatalogFSM implements CatalogView {
    *  (on becoming leader, on create, on renew) and proposes sessionInvalidate on expiry. */
   ttlSessions(): Session[] {
     return this.sessionList().filter((s) => s.TTLMs > 0);
+  }
+
+  /** Every prepared query, in ID order (GET /v1/query). */
+  preparedQueryList(): PreparedQuery[] {
+    return [...this.s.preparedQueries.keys()].sort(byString).map((id) => this.s.preparedQueries.get(id)!);
+  }
+
+  /** GET /v1/query/<id>: by ID only (names resolve for execute and explain). */
+  preparedQueryGet(id: string): PreparedQuery | undefined {
+    return this.s.preparedQueries.get(id) ?? this.s.preparedQueries.get(id.toLowerCase());
+  }
+
+  /** Execute and explain: the query an ID or name resolves to, rendered for that name; an
+   *  error text (Consul's) when nothing resolves or a template does not render. */
+  preparedQueryResolve(idOrName: string, segment = ''): { ok: true; query: PreparedQuery } | { ok: false; error: string } {
+    if (idOrName === '') return { ok: false, error: ERR_MISSING_QUERY_ID };
+    const found = resolvePreparedQuery(this.preparedQueryList(), idOrName);
+    if (!found) return { ok: false, error: 'Query not found' };
+    return renderFor(found, idOrName, segment);
+  }
+
+  /** GET /v1/query/<id or name>/execute before shuffling, ?near and ?limit (the agent's), and
+   *  DNS `<name>.query.<domain>`; null when no query resolves (or it does not render). */
+  preparedQueryExecute(idOrName: string, segment = ''): PreparedQueryExecution | null {
+    const r = this.preparedQueryResolve(idOrName, segment);
+    if (!r.ok) return null;
+    return { Query: r.query, Nodes: filterInstances(r.query, this.serviceInstances(r.query.Service.Service)) };
   }
 
   // ------------------------------------------------------- snapshot/restore

@@ -18,6 +18,7 @@ import {
   type CatalogState,
 } from './state.ts';
 import type { KVEntry } from './types.ts';
+import { makePreparedQuery, preparedQueryShapeProblem, type PreparedQuery } from './prepared-query.ts';
 import { toU64 } from './u64.ts';
 import { TABLE_NAMES } from './watch.ts';
 
@@ -65,6 +66,10 @@ export function encodeSnapshot(s: CatalogState, acl?: unknown): Uint8Array {
     nodeIndex: sortedEntries(s.nodeIndex),
     entityIndexBase: s.entityIndexBase,
     ...(acl === undefined ? {} : { acl }),
+    // Only once a prepared query was ever written, so older catalogs keep their bytes.
+    ...(s.preparedQueryIndex > 0
+      ? { preparedQueryIndex: s.preparedQueryIndex, preparedQueries: sortedEntries(s.preparedQueries).map(([, q]) => q) }
+      : {}),
   };
   // Byte for byte the UTF-8 of JSON.stringify({ ...before, kvs, ...after }), the kvs from the cache.
   const head = utf8.encode(`${JSON.stringify(before).slice(0, -1)},"kvs":[`);
@@ -278,6 +283,16 @@ export function decodeSnapshotParts(bytes: Uint8Array): { state: CatalogState; a
     for (const [k, idx] of top.pairs(doc, 'serviceIndex')) s.serviceIndex.set(k, idx);
     for (const [k, idx] of top.pairs(doc, 'nodeIndex')) s.nodeIndex.set(k, idx);
     s.entityIndexBase = top.uint(doc, 'entityIndexBase');
+  }
+  if (doc['preparedQueryIndex'] !== undefined) {
+    s.preparedQueryIndex = top.uint(doc, 'preparedQueryIndex');
+    top.arr(doc, 'preparedQueries').forEach((v, i) => {
+      const r = top.at(`preparedQueries[${i}]`);
+      const problem = preparedQueryShapeProblem(v, 'query');
+      if (problem) r.fail(problem);
+      const o = v as PreparedQuery;
+      s.preparedQueries.set(o.ID, makePreparedQuery(o, r.indexes(o as unknown as Obj)));
+    });
   }
   return { state: s, acl: doc['acl'] };
 }

@@ -1,13 +1,14 @@
 // core/catalog/state.ts — the catalog's tables and the one place records are built.
 //
 // Owns: the in-memory layout of the replicated catalog (nodes, services, checks, KV with
-// tombstones and lock-delays, sessions, table, service and node indexes) and constructors that give every
+// tombstones and lock-delays, sessions, prepared queries, table, service and node indexes) and constructors that give every
 // record a fixed field order and normalised contents (sorted maps, copied arrays/bytes),
 // so equal histories yield byte-equal snapshots.
 // Must never: contain apply logic (fsm.ts) or encoding (snapshot.ts).
 import type { CatalogNode, CatalogService, HealthCheck, HealthStatus, KVEntry, Session, SessionBehavior } from './types.ts';
 import { SortedKeys, compareKeys } from './sortedKeys.ts';
 import type { TableName } from './watch.ts';
+import type { PreparedQuery } from './prepared-query.ts';
 
 export interface CatalogState {
   /** Highest Raft index applied (also advanced by commands that failed). */
@@ -39,6 +40,11 @@ export interface CatalogState {
   /** What a name without an entry reads as: 0, or the lastIndex of a snapshot written
    *  before these indexes existed (every watcher then wakes once, none misses a change). */
   entityIndexBase: number;
+  /** Prepared query ID → query (/v1/query). */
+  preparedQueries: Map<string, PreparedQuery>;
+  /** Index of the last prepared-query write; 0 until the first (snapshots then leave the
+   *  queries out, so catalogs that never had one keep their bytes). */
+  preparedQueryIndex: number;
 }
 
 export function emptyState(): CatalogState {
@@ -58,6 +64,8 @@ export function emptyState(): CatalogState {
     serviceIndex: new Map(),
     nodeIndex: new Map(),
     entityIndexBase: 0,
+    preparedQueries: new Map(),
+    preparedQueryIndex: 0,
   };
 }
 
@@ -81,6 +89,8 @@ export function cloneState(s: CatalogState): CatalogState {
     serviceIndex: new Map(s.serviceIndex),
     nodeIndex: new Map(s.nodeIndex),
     entityIndexBase: s.entityIndexBase,
+    preparedQueries: new Map(s.preparedQueries),
+    preparedQueryIndex: s.preparedQueryIndex,
   };
 }
 

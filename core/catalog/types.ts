@@ -108,4 +108,55 @@ export interface CatalogView {
   nodeServices(node: string): CatalogService[];
   nodeChecks(node: string): HealthCheck[];
   checksInState(state: HealthStatus | 'any'): HealthCheck[];
+  /** A prepared query by ID or name, run against the catalog (DNS `<name>.query.<domain>`);
+   *  null when none resolves. Optional: views without prepared queries answer nothing. */
+  preparedQueryExecute?(idOrName: string): PreparedQueryExecution | null;
+}
+
+// ------------------------------------------------------------------ prepared queries
+// (behaviour in prepared-query.ts)
+
+export interface QueryTemplate {
+  /** '' (not a template) or 'name_prefix_match'. */
+  Type: string;
+  Regexp: string;
+  RemoveEmptyTags: boolean;
+}
+
+export interface QueryFailover {
+  NearestN: number;
+  Datacenters: string[] | null;
+}
+
+/** Slices and maps are null when the creator sent none, as Go's JSON shows them. */
+export interface ServiceQuery {
+  Service: string;
+  Failover: QueryFailover;
+  OnlyPassing: boolean;
+  IgnoreCheckIDs: string[] | null;
+  Near: string;
+  Tags: string[] | null;
+  NodeMeta: Record<string, string> | null;
+  ServiceMeta: Record<string, string> | null;
+  Connect: boolean;
+}
+
+/** What a create or update carries (the ID is the proposer's for a create, the URL's for an update). */
+export interface PreparedQueryDef {
+  ID: string;
+  Name: string;
+  Session: string;
+  Token: string;
+  Template: QueryTemplate;
+  Service: ServiceQuery;
+  DNS: { TTL: string };
+}
+
+export interface PreparedQuery extends PreparedQueryDef, RaftIndexes {}
+
+/** What an execute answers before the agent shuffles, sorts by ?near and cuts to ?limit. */
+export interface PreparedQueryExecution {
+  /** The query as run (a template rendered for the name asked). */
+  Query: PreparedQuery;
+  Nodes: ServiceInstance[];
 }

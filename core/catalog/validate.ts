@@ -16,6 +16,7 @@ import {
   type CommandOp,
 } from './commands.ts';
 import { toU64 } from './u64.ts';
+import { preparedQueryProblem, preparedQueryShapeProblem, type PreparedQueryDef } from './prepared-query.ts';
 
 export type Validation = { ok: true; cmd: Command } | { ok: false; error: string };
 
@@ -183,6 +184,19 @@ function checkShape(op: CommandOp, c: Obj, f: Fields): void {
     }
     case 'restore':
       f.bytes('snapshot');
+      return;
+    case 'preparedQuerySet': {
+      if (typeof c['create'] !== 'boolean') throw new Bad(`catalog command 'preparedQuerySet': field 'create' must be a boolean`);
+      const shape = preparedQueryShapeProblem(c['query'], `catalog command 'preparedQuerySet': field 'query'`);
+      if (shape) throw new Bad(shape);
+      const q = c['query'] as unknown as PreparedQueryDef;
+      if (q.ID === '') throw new Bad('Missing query ID');
+      const problem = preparedQueryProblem(q);
+      if (problem) throw new Bad(problem);
+      return;
+    }
+    case 'preparedQueryDelete':
+      if (f.str('id') === '') throw new Bad('Missing query ID');
       return;
     case 'register': {
       const n = f.nested(f.obj('node'), 'node');

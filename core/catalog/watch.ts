@@ -24,7 +24,9 @@ export type CatalogWatch =
   /** GET /v1/kv/<key>: the key's ModifyIndex, its tombstone, else the kvs table index. */
   | { kind: 'kvKey'; key: string }
   /** ?recurse / ?keys: max ModifyIndex and tombstone under prefix, else the kvs table index. */
-  | { kind: 'kvPrefix'; prefix: string };
+  | { kind: 'kvPrefix'; prefix: string }
+  /** /v1/query reads: the index of the last prepared-query write. */
+  | { kind: 'preparedQueries' };
 
 /** Tables each list read depends on, keyed like core/rpc's Query `q` names. */
 export const READ_TABLES = {
@@ -44,6 +46,9 @@ export const READ_TABLES = {
 export const tableChange = (t: TableName): string => `t:${t}`;
 export const serviceChange = (name: string): string => `s:${name}`;
 export const nodeChange = (name: string): string => `n:${name}`;
+/** Any prepared query created, updated or deleted (a table of its own, kept out of TABLE_NAMES
+ *  so snapshots without queries keep their bytes). */
+export const PREPARED_QUERIES_CHANGE = 'q:';
 /** A snapshot restore: every index may have moved, so every parked read is a candidate. */
 export const EVERY_CHANGE = '*';
 
@@ -60,6 +65,8 @@ function keysOf(watch: CatalogWatch): string[] {
     case 'kvKey':
     case 'kvPrefix':
       return [tableChange('kvs')];
+    case 'preparedQueries':
+      return [PREPARED_QUERIES_CHANGE];
   }
 }
 

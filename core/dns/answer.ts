@@ -1,7 +1,7 @@
 // core/dns/answer.ts — one DNS query in, one DNS reply out, from the agent's catalog view.
 //
 // Owns: Consul's DNS answering: service lookups (A/AAAA/ANY and SRV with one additional
-// A/AAAA per SRV target, weights from the service's Weights), node, `.addr.` and reverse
+// A/AAAA per SRV target, weights from the service's Weights), prepared queries, node, `.addr.` and reverse
 // (PTR) lookups, health filtering, per-query shuffling with the
 // injected rng, NXDOMAIN/NODATA with Consul's SOA, flags (qr aa, rd echoed, ra only with
 // recursors), EDNS, UDP/TCP trimming, FORMERR/NOTIMP for bad requests.
@@ -12,6 +12,7 @@ import type { LogEffect } from '../machine.ts';
 import type { Rng } from '../rng.ts';
 import type { CatalogNode, CatalogView, ServiceInstance } from '../catalog/types.ts';
 import { serviceTtlFor, type DnsConfig } from './config.ts';
+import { parseGoDuration } from '../http/duration.ts';
 import { filterHealthy, hasTag } from './health.ts';
 import type { AnswerSet, DnsAnswerCache } from './cache.ts';
 import { parseQueryName, type Lookup } from './names.ts';
@@ -226,9 +227,22 @@ function srvTarget(
 function serviceAnswers(q: Query, ctx: DnsContext, service: string, tag: string, dc: string): AnswerSet {
   const all = instancesOf(ctx.view, service).filter((i) => hasTag(i, tag));
   const { healthy, logs } = filterHealthy(all, ctx.config.onlyPassing);
+  return instanceAnswers(q, ctx, healthy, logs, serviceTtlFor(ctx.config, service), dc);
+}
+
+/** `<id or name>.query.<domain>`: the prepared query's instances (its own health, tag and meta
+ *  filters applied by the view), TTL from the query's DNS.TTL, else the service's TTL. */
+function queryAnswers(q: Query, ctx: DnsContext, name: string, dc: string): AnswerSet {
+  const r = ctx.view.preparedQueryExecute?.(name) ?? null;
+  if (!r) return { rcode: RCODE.NXDOMAIN, units: [], logs: [], shuffle: false };
+  const ttlMs = r.Query.DNS.TTL === '' ? null : parseGoDuration(r.Query.DNS.TTL);
+  const ttl = ttlMs === null ? serviceTtlFor(ctx.config, r.Query.Service.Service) : Math.floor(ttlMs / 1000);
+  return instanceAnswers(q, ctx, r.Nodes, [], ttl, dc);
+}
+
+function instanceAnswers(q: Query, ctx: DnsContext, healthy: readonly ServiceInstance[], logs: LogEffect[], ttl: number, dc: string): AnswerSet {
   if (healthy.length === 0) return { rcode: RCODE.NXDOMAIN, units: [], logs, shuffle: false };
 
-  const ttl = serviceTtlFor(ctx.config, service);
   const units: AnswerUnit[] = [];
   const seen = new Set<string>();
   if (q.qtype === TYPE.SRV) {
@@ -312,6 +326,7 @@ function answerSet(q: Query, ctx: DnsContext, lookup: Lookup): AnswerSet {
     return { rcode: RCODE.SERVFAIL, units: [], logs: [dnsLog('ERR', `rpc error: No path to datacenter '${lookup.datacenter}'`)], shuffle: false };
   }
   if (lookup.kind === 'service') return serviceAnswers(q, ctx, lookup.service, lookup.tag, ctx.datacenter);
+  if (lookup.kind === 'query') return queryAnswers(q, ctx, lookup.query, ctx.datacenter);
   if (lookup.kind === 'addr') return addrAnswers(q, ctx, lookup.address);
   if (lookup.kind === 'ptr') return ptrAnswers(q, ctx, lookup.address);
   return nodeAnswers(q, ctx, lookup.node);

@@ -1,13 +1,15 @@
 // core/dns/names.ts — what a query name asks for, in Consul's DNS grammar.
 //
 // Owns: parsing `[tag.]NAME.service[.DC].<domain>`, RFC 2782 `_NAME._TAG.service[.DC].<domain>`,
-// `NODE.node[.DC].<domain>`, `<hex>.addr[.DC].<domain>` (the SRV target of a service with its
+// `NODE.node[.DC].<domain>`, `NAME.query[.DC].<domain>` (a prepared query), `<hex>.addr[.DC].<domain>` (the SRV target of a service with its
 // own address) and reverse names under `in-addr.arpa` / `ip6.arpa`, case-insensitively.
 // Must never: consult the catalog; existence is the answerer's business.
 
 export type Lookup =
   | { kind: 'service'; service: string; tag: string; datacenter: string | null }
   | { kind: 'node'; node: string; datacenter: string | null }
+  /** A prepared query by ID or name; the name may hold dots (Consul joins the labels). */
+  | { kind: 'query'; query: string; datacenter: string | null }
   /** `<hex>.addr.…`: 4 or 16 address bytes. Consul ignores the datacenter label here. */
   | { kind: 'addr'; address: Uint8Array; datacenter: null }
   /** A reverse name (`dig -x`): the address asked about, or null when it is no whole address. */
@@ -46,7 +48,7 @@ export function parseQueryName(labels: Uint8Array[], domain: string): Lookup {
   let datacenter: string | null = null;
   let end = words.length;
   if (end === 0) return { kind: 'invalid' };
-  if (words[end - 1] !== 'service' && words[end - 1] !== 'node' && words[end - 1] !== 'addr') {
+  if (words[end - 1] !== 'service' && words[end - 1] !== 'node' && words[end - 1] !== 'addr' && words[end - 1] !== 'query') {
     datacenter = words[end - 1]!;
     end--;
   }
@@ -55,6 +57,7 @@ export function parseQueryName(labels: Uint8Array[], domain: string): Lookup {
   const query = words.slice(0, end - 1);
 
   if (kind === 'node') return { kind: 'node', node: query.join('.'), datacenter };
+  if (kind === 'query') return { kind: 'query', query: query.join('.'), datacenter };
   if (kind === 'addr') {
     const hex = query.length === 1 ? query[0]! : '';
     if (!/^([0-9a-f]{8}|[0-9a-f]{32})$/.test(hex)) return { kind: 'invalid' };

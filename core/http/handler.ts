@@ -10,6 +10,7 @@ import * as acl from './endpoints/acl.ts';
 import { runLocal } from './endpoints/acl-local.ts';
 import * as catalog from './endpoints/catalog.ts';
 import * as kv from './endpoints/kv.ts';
+import * as query from './endpoints/query.ts';
 import * as session from './endpoints/session.ts';
 import * as snapshot from './endpoints/snapshot.ts';
 import * as status from './endpoints/status.ts';
@@ -55,6 +56,7 @@ const EXACT: Record<string, Route> = {
   '/v1/session/list': { methods: GET, fn: session.sessionList },
   '/v1/txn': { methods: PUT, fn: txn.txn },
   '/v1/snapshot': { methods: ['GET', 'PUT'], fn: snapshot.snapshot },
+  '/v1/query': { methods: ['GET', 'POST'], fn: (c) => (c.req.method === 'GET' ? query.queryList(c) : query.queryCreate(c)) },
   '/v1/status/leader': { methods: GET, fn: status.statusLeader },
   '/v1/status/peers': { methods: GET, fn: status.statusPeers },
   '/v1/operator/raft/configuration': { methods: GET, fn: status.raftConfiguration },
@@ -93,6 +95,7 @@ const PREFIX: Array<[string, Route]> = (
     ['/v1/session/node/', { methods: GET, fn: session.sessionNode }],
     ['/v1/session/renew/', { methods: PUT, fn: session.sessionRenew }],
     ['/v1/kv/', { methods: ['GET', 'PUT', 'DELETE'], fn: kvByMethod }],
+    ['/v1/query/', { methods: ['GET', 'PUT', 'DELETE'], fn: query.querySpecific }],
     ['/v1/acl/policy/', { methods: ['GET', 'PUT', 'DELETE'], fn: acl.aclPolicy }],
     ['/v1/acl/token/', { methods: ['GET', 'PUT', 'DELETE'], fn: acl.aclToken }],
     ['/v1/acl/role/', { methods: ['GET', 'PUT', 'DELETE'], fn: acl.aclRole }],

@@ -16,6 +16,8 @@
 //   healthService → ServiceInstance[]   healthNode / healthChecks / healthState → HealthCheck[]
 //   sessionInfo / sessionList / sessionNode → Session[]
 //   txnRead → TxnResponse             snapshot → SnapshotValue
+//   preparedQueryList → PreparedQuery[]   preparedQueryGet → PreparedQuery | null
+//   preparedQueryExplain → { Query } | { Error }   preparedQueryExecute → PreparedQueryExecution | { Error }
 import type { CatalogFSM } from '../catalog/fsm.ts';
 import type { Command } from '../catalog/commands.ts';
 import type { CatalogNode, CatalogService, HealthCheck, ServiceInstance, Session } from '../catalog/types.ts';
@@ -25,6 +27,7 @@ import { executeAclQuery, isAclQuery, type AclQuery } from '../acl/queries.ts';
 import { compileFilter, evaluateFilter, FilterError, type Expr } from '../filter/bexpr.ts';
 import { FILTER_SCHEMAS, type FilterKind } from '../filter/fields.ts';
 import { catalogServiceJson } from '../http/encode.ts';
+import type { PreparedQueryExecution } from '../catalog/prepared-query.ts';
 
 export interface CatalogNodeResult {
   Node: CatalogNode;
@@ -59,6 +62,11 @@ export function watchFor(query: Query): CatalogWatch {
     case 'healthService':
     case 'healthChecks':
       return { kind: 'service', service: query.service };
+    case 'preparedQueryList':
+    case 'preparedQueryGet':
+    case 'preparedQueryExplain':
+    case 'preparedQueryExecute':
+      return { kind: 'preparedQueries' };
     default:
       return { kind: 'tables', tables: READ_TABLES[query.q] };
   }
@@ -112,13 +120,32 @@ function valueOf(fsm: CatalogFSM, query: Exclude<Query, AclQuery>): unknown {
       return fsm.readTxn(query.ops);
     case 'snapshot':
       return { Index: fsm.lastIndex(), Data: fsm.snapshot() } satisfies SnapshotValue;
+    case 'preparedQueryList':
+      return fsm.preparedQueryList();
+    case 'preparedQueryGet':
+      return fsm.preparedQueryGet(query.id) ?? null;
+    case 'preparedQueryExplain': {
+      const r = fsm.preparedQueryResolve(query.idOrName);
+      return r.ok ? { Query: r.query } : { Error: r.error };
+    }
+    case 'preparedQueryExecute': {
+      const r = fsm.preparedQueryResolve(query.idOrName);
+      return r.ok ? fsm.preparedQueryExecute(query.idOrName) : { Error: r.error };
+    }
   }
 }
 
 /** Answer a read now, with the index a blocking caller compares its minIndex against. */
 export function executeQuery(fsm: CatalogFSM, query: Query): { index: number; value: unknown } {
   if (isAclQuery(query)) return executeAclQuery(fsm.acl, query);
-  return { index: fsm.indexFor(watchFor(query)), value: select(fsm, query, valueOf(fsm, query)) };
+  const value = select(fsm, query, valueOf(fsm, query));
+  let index = fsm.indexFor(watchFor(query));
+  // An execute reads the query and then its service's instances (Consul answers the health
+  // read's index).
+  if (query.q === 'preparedQueryExecute' && value !== null && 'Query' in (value as object)) {
+    index = Math.max(index, fsm.indexFor({ kind: 'service', service: (value as PreparedQueryExecution).Query.Service.Service }));
+  }
+  return { index, value };
 }
 
 const hasTags = (tags: readonly string[], want: readonly string[]): boolean =>

@@ -44,6 +44,13 @@ export type Query =
   | { q: 'txnRead'; ops: TxnOp[] }
   /** GET /v1/snapshot: the catalog's snapshot bytes and the index they reflect. */
   | { q: 'snapshot' }
+  /** GET /v1/query: every prepared query. */
+  | { q: 'preparedQueryList' }
+  /** GET /v1/query/<id>: [query], or the error 'Query not found'. */
+  | { q: 'preparedQueryGet'; id: string }
+  /** GET /v1/query/<id or name>/explain and /execute (the query rendered for the name). */
+  | { q: 'preparedQueryExplain'; idOrName: string }
+  | { q: 'preparedQueryExecute'; idOrName: string }
   | AclQuery;
 
 export interface ReadRequest {
