@@ -10,6 +10,8 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import https from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { HttpRequest, HttpResponse } from '../core/http/types.ts';
 import { errnoCode, explainErrno } from './errors.ts';
 
@@ -21,6 +23,8 @@ export interface HttpServerOptions {
   ip: string;
   port: number;
   handle: (req: HttpRequest) => Promise<HttpResponse>;
+  /** Serve HTTPS with these options (transports/tls.ts serverOptions) instead of HTTP. */
+  tls?: TlsOptions;
 }
 
 export interface RunningHttpServer {
@@ -106,10 +110,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port, opts.ip);
+    const s: Server = opts.tls ? https.createServer(opts.tls, app).listen(opts.port, opts.ip) : app.listen(opts.port, opts.ip);
     const onError = (err: unknown): void => {
       const why = errnoCode(err) === 'EADDRINUSE' ? 'address already in use' : explainErrno(err);
-      reject(new Error(`Error starting HTTP server on ${opts.ip}:${opts.port}: ${why}`));
+      reject(new Error(`Error starting ${opts.tls ? 'HTTPS' : 'HTTP'} server on ${opts.ip}:${opts.port}: ${why}`));
     };
     s.once('error', onError);
     s.once('listening', () => {
