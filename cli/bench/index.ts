@@ -13,6 +13,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   watch: async () => (await import('./watch.ts')).benchWatch,
   /** Needs etcd (Debian etcd-server) and ~4 minutes; run it by name. */
   kv: async () => (await import('./kv.ts')).benchKv,
+  /** Three servers and 64 writers, ~1 minute; run it by name. */
+  latency: async () => (await import('./latency.ts')).benchLatency,
 };
 
 /** `all` runs the CI-free set that needs no external services. */
