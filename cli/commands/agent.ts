@@ -16,7 +16,7 @@ import { startAgentProcess, type AgentProcess } from '../../core/agent/process.t
 import type { ServePort } from '../../core/runtime/ports.ts';
 import { makeRng } from '../../core/rng.ts';
 import { createRealPorts } from '../../transports/ports.ts';
-import { startHttpServer, type RunningHttpServer } from '../../transports/http-server.ts';
+import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../transports/http-server.ts';
 import { startDnsServer, type DnsServer } from '../../transports/dns-server.ts';
 import { forwardDnsUdp } from '../../transports/dns-forward.ts';
 import { checkUiDir, serveUi } from '../../transports/ui-static.ts';
@@ -120,10 +120,10 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
   let serversClosed = false;
   const serve: ServePort = {
     http(bindIp, port, onRequest) {
-      const handle = (req: Parameters<typeof onRequest>[0]) => {
+      const handle: HttpServerOptions['handle'] = (req, respond) => {
         const page = ui?.({ method: req.method, path: req.path });
-        if (page) return Promise.resolve(page);
-        return new Promise<Parameters<Parameters<typeof onRequest>[1]>[0]>((resolve) => onRequest(req, resolve));
+        if (page) respond(page);
+        else onRequest(req, respond);
       };
       binding.push(startHttpServer({ ip: bindIp, port, handle }).then((s: RunningHttpServer) => servers.push(s)));
       // ports.https: the same API over TLS (addresses.https, else where HTTP listens).

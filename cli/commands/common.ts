@@ -64,30 +64,6 @@ export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<stri
   return { flags, rest: args.slice(i) };
 }
 
-/** A repeatable string flag (-policy-name a -policy-name b), pulled out of args before parseFlags
- *  (which keeps one value per flag). */
-export function takeRepeatedFlag(args: string[], name: string): { values: string[]; rest: string[] } {
-  const values: string[] = [];
-  const rest: string[] = [];
-  const re = new RegExp(`^--?${name.replace(/[-]/g, '\\-')}(?:=(.*))?$`);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') {
-      rest.push(...args.slice(i));
-      break;
-    }
-    const m = re.exec(a);
-    if (!m) {
-      rest.push(a);
-      continue;
-    }
-    const v = m[1] ?? args[++i];
-    if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
-    values.push(v);
-  }
-  return { values, rest };
-}
-
 export function str(flags: Record<string, string | boolean>, name: string, dflt = ''): string {
   const v = flags[name];
   return typeof v === 'string' ? v : dflt;

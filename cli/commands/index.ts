@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nodeHttpClient } from '../http-client.ts';
 import type { CliIo, Command } from './common.ts';
-import { run as acl } from './acl.ts';
 import { run as catalog } from './catalog.ts';
 import { run as forceLeave } from './force-leave.ts';
 import { run as info } from './info.ts';
@@ -28,7 +27,6 @@ import { run as watch } from './watch.ts';
 export type { CliIo, Command };
 
 export const commands: Record<string, Command> = {
-  acl,
   catalog,
   'force-leave': forceLeave,
   info,

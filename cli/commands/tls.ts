@@ -5,7 +5,7 @@
 // DC-server-DOMAIN-N.pem …, never overwriting an existing file) and its messages.
 // Must never: contact an agent, or overwrite key material.
 import { createCa, createCert, type CertKind } from '../../transports/tls.ts';
-import { errorText, guard, parseFlags, takeRepeatedFlag, UsageError, type CliIo } from './common.ts';
+import { errorText, guard, parseFlags, UsageError, type CliIo } from './common.ts';
 
 const USAGE = `Usage: consul tls <subcommand> <subcommand> [options]
 
@@ -39,6 +39,24 @@ function days(v: string, dflt: number): number {
   return n;
 }
 
+/** Repeatable flags (-additional-dnsname a -additional-dnsname b) are pulled out first. */
+function takeRepeated(args: string[], name: string): { values: string[]; rest: string[] } {
+  const values: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const m = new RegExp(`^--?${name}(?:=(.*))?$`).exec(a);
+    if (!m) {
+      rest.push(a);
+      continue;
+    }
+    const v = m[1] ?? args[++i];
+    if (v === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+    values.push(v);
+  }
+  return { values, rest };
+}
+
 async function caCreate(args: string[], io: CliIo): Promise<number> {
   const { flags, rest } = parseFlags(args, { domain: 'string', days: 'string', 'common-name': 'string', 'name-constraint': 'bool' });
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
@@ -58,8 +76,8 @@ async function caCreate(args: string[], io: CliIo): Promise<number> {
 }
 
 async function certCreate(args: string[], io: CliIo): Promise<number> {
-  const dns = takeRepeatedFlag(args, 'additional-dnsname');
-  const ips = takeRepeatedFlag(dns.rest, 'additional-ipaddress');
+  const dns = takeRepeated(args, 'additional-dnsname');
+  const ips = takeRepeated(dns.rest, 'additional-ipaddress');
   const { flags, rest } = parseFlags(ips.rest, {
     server: 'bool',
     client: 'bool',

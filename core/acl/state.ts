@@ -121,12 +121,6 @@ class Rejected {
   constructor(readonly error: string) {}
 }
 
-/** The texts Rejected carries other than Permission denied: a request naming what does not exist
- *  or may not change. The HTTP layer answers them 400 (caller's mistake), not 500. */
-export function isAclRequestError(error: string): boolean {
-  return /^(Invalid (Token|Policy|Role):|cannot find (policy|role)|Cannot (find token|change)|Changing the|Delete operation not permitted)/.test(error);
-}
-
 export class AclState {
   /** Raft index of the last ACL write (the X-Consul-Index of ACL reads). */
   index = 0;

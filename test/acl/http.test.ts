@@ -65,7 +65,7 @@ describe('ACL API', () => {
     const upd = await ok(b, 'PUT', `/v1/acl/policy/${p.ID}`, { Name: 'kv-read2', Rules: '' });
     expect(upd.Name).toBe('kv-read2');
     const dup = await call(b, 'PUT', '/v1/acl/policy', { Name: 'kv-read2' }, MASTER);
-    expect(dup.status).toBe(400);
+    expect(dup.status).toBe(500);
     expect(bodyText(dup)).toContain('already exists');
     const bad = await call(b, 'PUT', '/v1/acl/policy', { Name: 'x', Rules: '{"key": {"a": {"policy": "rw"}}}' }, MASTER);
     expect(bad.status).toBe(400);

@@ -17,7 +17,7 @@ import {
 } from '../../acl/commands.ts';
 import type { AclQuery } from '../../acl/queries.ts';
 import { parseRules, rulesToDocument, RulesError } from '../../acl/rules.ts';
-import { isAclRequestError, type AclToken } from '../../acl/state.ts';
+import type { AclToken } from '../../acl/state.ts';
 import { bodyObject, field, read, respond, type Call } from '../call.ts';
 import { BadRequest } from '../params.ts';
 import { json, metaHeaders, rpcError, text } from '../respond.ts';
@@ -35,7 +35,7 @@ function aclWrite(call: Call, cmd: AclCommand, render: (v: unknown) => unknown =
   return {
     kind: 'rpc',
     request: { type: 'write', command: cmd },
-    then: (r) => (r.ok ? json(200, render(r.value), call.pretty) : isAclRequestError(r.error) ? text(400, r.error) : rpcError(r.error, r.meta)),
+    then: (r) => (r.ok ? json(200, render(r.value), call.pretty) : rpcError(r.error, r.meta)),
   };
 }
 
