@@ -15,7 +15,7 @@ Main job:
 Agent and cluster (Consul-compatible; talk to an agent's HTTP API, -http-addr / CONSUL_HTTP_ADDR):
     agent                  Run a real agent (server or client)
     members, info, join, leave, force-leave, reload, version, monitor, keygen
-    kv, catalog, operator, watch
+    kv, catalog, operator, watch, lock, maint, snapshot
     validate FILE_OR_DIR…  Check agent config files (JSON/HCL) without starting an agent (0.5: configtest)
     discover NAME          Resolve a service by DNS (SRV, then A), like the walkthrough's client
 

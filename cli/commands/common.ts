@@ -17,8 +17,36 @@ export interface CliIo {
   readStdin?(): Promise<Uint8Array>;
   /** `watch … <handler>`: run the handler with JSON on stdin and extra env; resolves to its exit code. */
   runHandler?(command: string, stdin: string, env: Record<string, string>): Promise<number>;
-  /** Pause between polls (monitor). Default: a real timer. */
-  sleep?(ms: number): Promise<void>;
+  /** Pause between polls (monitor, lock); resolves early once `signal` aborts. Default: a real timer. */
+  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+  /** `lock … child`: start the child. Absent ⇒ lock says children cannot run here. */
+  startChild?(argv: string[], opts: { shell: boolean; passStdin: boolean }): ChildHandle;
+  /** Calls `handler` when this command is asked to stop (SIGINT/SIGTERM); returns the unsubscribe. */
+  onShutdown?(handler: () => void): () => void;
+}
+
+/** A child process a command started (`consul lock`). */
+export interface ChildHandle {
+  pid: number;
+  /** Resolves when it ends: its exit code, or the signal that ended it, or why it never started. */
+  exited: Promise<{ code: number | null; signal: string | null; error?: string }>;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+/** io.sleep, else a real timer; either way it ends early when `signal` aborts. */
+export function sleeper(io: CliIo): (ms: number, signal?: AbortSignal) => Promise<void> {
+  if (io.sleep) return (ms, signal) => io.sleep!(ms, signal);
+  return (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
 }
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
@@ -34,7 +62,7 @@ export class UsageError extends Error {}
  * parsing stops at the first non-flag argument or at `--`.
  */
 export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<string, string | boolean>; rest: string[] } {
-  const full: FlagSpec = { 'http-addr': 'string', token: 'string', datacenter: 'string', stale: 'bool', ...TLS_FLAGS, ...spec };
+  const full: FlagSpec = { 'http-addr': 'string', token: 'string', datacenter: 'string', stale: 'bool', ...spec };
   const flags: Record<string, string | boolean> = {};
   let i = 0;
   for (; i < args.length; i++) {
@@ -73,29 +101,13 @@ export function bool(flags: Record<string, string | boolean>, name: string): boo
   return flags[name] === true;
 }
 
-/** Consul's TLS flags for talking to an HTTPS agent, and the environment variables they set. */
-const TLS_FLAGS: FlagSpec = { 'ca-file': 'string', 'ca-path': 'string', 'client-cert': 'string', 'client-key': 'string', 'tls-server-name': 'string' };
-const TLS_ENV: Record<string, string> = {
-  'ca-file': 'CONSUL_CACERT',
-  'ca-path': 'CONSUL_CAPATH',
-  'client-cert': 'CONSUL_CLIENT_CERT',
-  'client-key': 'CONSUL_CLIENT_KEY',
-  'tls-server-name': 'CONSUL_TLS_SERVER_NAME',
-};
-
-/**
- * -http-addr, else CONSUL_HTTP_ADDR, else 127.0.0.1:8500; an http:// scheme is accepted.
- * https:// (or CONSUL_HTTP_SSL=true) gives "https://host:port", which the HTTP client dials
- * with TLS; the TLS flags are handed to it through the environment (CONSUL_CACERT …), as
- * Consul's own CLI reads them, and -token also sets CONSUL_HTTP_TOKEN.
- */
+/** -http-addr, else CONSUL_HTTP_ADDR, else 127.0.0.1:8500; an http:// scheme is accepted. */
 export function httpAddr(flags: Record<string, string | boolean>, env: Record<string, string | undefined>): string {
   let a = str(flags, 'http-addr') || env['CONSUL_HTTP_ADDR'] || DEFAULT_HTTP_ADDR;
-  const ssl = a.startsWith('https://') || /^(1|true|t)$/i.test(env['CONSUL_HTTP_SSL'] ?? '');
-  for (const [flag, name] of Object.entries(TLS_ENV)) if (str(flags, flag)) env[name] = str(flags, flag);
-  a = a.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-  if (!a.includes(':')) a += ssl ? ':8501' : ':8500';
-  return ssl ? `https://${a}` : a;
+  if (a.startsWith('https://')) throw new UsageError(`HTTPS is not supported by Muster: ${a} (use http://)`);
+  a = a.replace(/^http:\/\//, '').replace(/\/+$/, '');
+  if (!a.includes(':')) a += ':8500';
+  return a;
 }
 
 /** Query string with ?dc=, ?stale and ?token= appended when the common flags ask for them. */

@@ -14,13 +14,13 @@ import { run as join } from './join.ts';
 import { run as keygen } from './keygen.ts';
 import { run as kv } from './kv.ts';
 import { run as leave } from './leave.ts';
+import { run as lock } from './lock.ts';
 import { run as maint } from './maint.ts';
 import { run as members } from './members.ts';
 import { run as monitor } from './monitor.ts';
 import { run as operator } from './operator.ts';
 import { run as reload } from './reload.ts';
 import { run as snapshot } from './snapshot.ts';
-import { run as tls } from './tls.ts';
 import { run as version } from './version.ts';
 import { run as watch } from './watch.ts';
 
@@ -34,13 +34,13 @@ export const commands: Record<string, Command> = {
   keygen,
   kv,
   leave,
+  lock,
   maint,
   members,
   monitor,
   operator,
   reload,
   snapshot,
-  tls,
   version,
   watch,
 };
@@ -70,5 +70,30 @@ export function defaultIo(): CliIo {
         child.on('close', (code) => resolve(code ?? 1));
         child.stdin.end(stdin);
       }),
+    startChild: (argv, { shell, passStdin }) => {
+      // Consul's exec.Script: $SHELL (else /bin/sh) -c "<args joined by spaces>".
+      const [cmd, args] = shell ? [process.env['SHELL'] || '/bin/sh', ['-c', argv.join(' ')]] : [argv[0]!, argv.slice(1)];
+      const child = spawn(cmd, args, { stdio: [passStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+      const exited = new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+        child.once('error', (e) => resolve({ code: null, signal: null, error: e.message }));
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+      });
+      return {
+        pid: child.pid ?? 0,
+        exited,
+        kill: (sig) => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+        },
+      };
+    },
+    onShutdown: (handler) => {
+      const h = (): void => handler();
+      process.on('SIGINT', h);
+      process.on('SIGTERM', h);
+      return () => {
+        process.off('SIGINT', h);
+        process.off('SIGTERM', h);
+      };
+    },
   };
 }
