@@ -4,7 +4,9 @@
 // in both worlds (the simulator supplies a virtual one), the real implementation over
 // node:http, and the connection-error sentence every command prints.
 // Must never: interpret responses; commands do that.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 export interface HttpClientResponse {
   status: number;
@@ -51,15 +53,72 @@ function splitHostPort(addr: string): { host: string; port: number } {
   return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
 }
 
+/** TLS settings for an https:// agent address, from Consul's environment variables. */
+function tlsFromEnv(env: NodeJS.ProcessEnv): https.AgentOptions {
+  const read = (name: string): Buffer | undefined => {
+    const file = env[name];
+    if (!file) return undefined;
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new ConnectionError('', `cannot read ${name}=${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const cas: Buffer[] = [];
+  const caFile = read('CONSUL_CACERT');
+  if (caFile) cas.push(caFile);
+  const caPath = env['CONSUL_CAPATH'];
+  if (caPath) {
+    try {
+      for (const n of fs.readdirSync(caPath).filter((f) => /\.(pem|crt)$/i.test(f)).sort()) cas.push(fs.readFileSync(`${caPath}/${n}`));
+    } catch (e) {
+      throw new ConnectionError('', `cannot read CONSUL_CAPATH=${caPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const ca = cas.length ? cas : undefined;
+  const cert = read('CONSUL_CLIENT_CERT');
+  const key = read('CONSUL_CLIENT_KEY');
+  const verify = !/^(0|false|f)$/i.test(env['CONSUL_HTTP_SSL_VERIFY'] ?? '');
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    rejectUnauthorized: verify,
+    ...(env['CONSUL_TLS_SERVER_NAME'] ? { servername: env['CONSUL_TLS_SERVER_NAME'] } : {}),
+  };
+}
+
 /** The real client: one keep-alive agent per process, no overall timeout (blocking queries
  *  may legitimately take minutes), but a connect timeout so a dead address fails fast. */
 export function nodeHttpClient(): HttpClient {
   const agent = new http.Agent({ keepAlive: true });
+  let tlsAgent: https.Agent | null = null;
   return {
     request(addr, method, path, body, signal) {
-      const { host, port } = splitHostPort(addr);
+      const secure = addr.startsWith('https://');
+      const bare = secure ? addr.slice('https://'.length) : addr;
+      const { host, port } = splitHostPort(bare);
+      const headers: Record<string, string> = body ? { 'content-length': String(body.length) } : {};
+      // CONSUL_HTTP_TOKEN rides in the header, unless the command put a ?token= on the path.
+      const token = process.env['CONSUL_HTTP_TOKEN'];
+      if (token && !/[?&]token=/.test(path)) headers['x-consul-token'] = token;
       return new Promise((resolve, reject) => {
-        const req = http.request({ host, port, method, path, agent, signal, headers: body ? { 'content-length': String(body.length) } : {} }, (res) => {
+        let send: typeof http.request;
+        let via: http.Agent;
+        if (secure) {
+          try {
+            tlsAgent ??= new https.Agent({ keepAlive: true, ...tlsFromEnv(process.env) });
+          } catch (e) {
+            reject(e instanceof ConnectionError ? new ConnectionError(addr, e.reason) : e);
+            return;
+          }
+          send = https.request as unknown as typeof http.request;
+          via = tlsAgent;
+        } else {
+          send = http.request;
+          via = agent;
+        }
+        const req = send({ host, port, method, path, agent: via, signal, headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {

@@ -9,7 +9,9 @@
 // close() drops idle keep-alive and in-flight connections so a stopping agent never hangs.
 import express from 'express';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import https from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { HttpRequest, HttpResponse } from '../core/http/types.ts';
 import { errnoCode, explainErrno } from './errors.ts';
 
@@ -20,7 +22,11 @@ const EMPTY = new Uint8Array(0);
 export interface HttpServerOptions {
   ip: string;
   port: number;
-  handle: (req: HttpRequest) => Promise<HttpResponse>;
+  /** Answer a request: call `respond` (once), or return a promise of the response. The
+   *  callback form is the hot path (no promise and no microtask hop per request). */
+  handle: (req: HttpRequest, respond: (res: HttpResponse) => void) => Promise<HttpResponse> | void;
+  /** Serve HTTPS with these options (transports/tls.ts serverOptions) instead of HTTP. */
+  tls?: TlsOptions;
 }
 
 export interface RunningHttpServer {
@@ -37,46 +43,57 @@ export function parseQueryPairs(search: string): Array<[string, string]> {
   return out;
 }
 
+/** Node's header object as the core's (lower-case names, one string each). Only set-cookie
+ *  arrives as a list, so the object is used as it is unless one is there. */
+function headersOf(h: IncomingHttpHeaders): Record<string, string> {
+  if (h['set-cookie'] === undefined) return h as Record<string, string>;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.use((req, res) => {
+    const send = (r: HttpResponse): void => {
+      if (res.writableEnded || res.destroyed) return;
+      // writeHead fixes the headers at once, so the length must be set here (else: chunked).
+      // Strings stay strings: Node then puts head and body in one buffer instead of two.
+      if (typeof r.body === 'string') {
+        res.writeHead(r.status, { ...r.headers, 'Content-Length': String(Buffer.byteLength(r.body)) });
+        res.end(r.body);
+      } else {
+        res.writeHead(r.status, { ...r.headers, 'Content-Length': String(r.body.byteLength) });
+        res.end(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength));
+      }
+    };
+    const fail = (err: unknown): void => {
+      if (res.writableEnded || res.destroyed) return;
+      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(err instanceof Error ? err.message : String(err));
+    };
     const dispatch = (body: Uint8Array): void => {
       const url = req.originalUrl;
       const q = url.indexOf('?');
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      }
       const request: HttpRequest = {
         method: req.method,
         path: q >= 0 ? url.slice(0, q) : url,
-        query: parseQueryPairs(q >= 0 ? url.slice(q + 1) : ''),
-        headers,
+        query: q >= 0 ? parseQueryPairs(url.slice(q + 1)) : [],
+        headers: headersOf(req.headers),
         body,
         remoteAddr: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`,
       };
-      opts.handle(request).then(
-        (r) => {
-          if (res.writableEnded || res.destroyed) return;
-          // writeHead fixes the headers at once, so the length must be set here (else: chunked).
-          // Strings stay strings: Node then sends head and body in one write instead of a writev.
-          if (typeof r.body === 'string') {
-            res.writeHead(r.status, { ...r.headers, 'Content-Length': String(Buffer.byteLength(r.body)) });
-            res.end(r.body);
-          } else {
-            res.writeHead(r.status, { ...r.headers, 'Content-Length': String(r.body.byteLength) });
-            res.end(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength));
-          }
-        },
-        (err: unknown) => {
-          if (res.writableEnded || res.destroyed) return;
-          res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-          res.end(err instanceof Error ? err.message : String(err));
-        },
-      );
+      let answer: Promise<HttpResponse> | void;
+      try {
+        answer = opts.handle(request, send);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if (answer) answer.then(send, fail);
     };
     // Most API calls are bodiless GETs: skip the stream machinery for them.
     const declared = req.headers['content-length'];
@@ -106,10 +123,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port, opts.ip);
+    const s: Server = opts.tls ? https.createServer(opts.tls, app).listen(opts.port, opts.ip) : app.listen(opts.port, opts.ip);
     const onError = (err: unknown): void => {
       const why = errnoCode(err) === 'EADDRINUSE' ? 'address already in use' : explainErrno(err);
-      reject(new Error(`Error starting HTTP server on ${opts.ip}:${opts.port}: ${why}`));
+      reject(new Error(`Error starting ${opts.tls ? 'HTTPS' : 'HTTP'} server on ${opts.ip}:${opts.port}: ${why}`));
     };
     s.once('error', onError);
     s.once('listening', () => {

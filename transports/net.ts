@@ -20,6 +20,7 @@
 // callers get at-least-once, never silently-lost.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { LogLevel } from '../core/machine.ts';
 import { splitAddr } from '../core/machine.ts';
 import type {
@@ -50,6 +51,14 @@ export interface RealNetworkOptions {
   writeStallTimeoutMs?: number;
   /** Where socket trouble is reported; transports never throw it at the event loop. */
   log?: (level: LogLevel, text: string) => void;
+  /** TLS on one stream port (server RPC): listening on it and dialing it (transports/tls.ts). */
+  tls?: StreamTls;
+}
+
+export interface StreamTls {
+  port: number;
+  server: tls.TlsOptions;
+  client: tls.ConnectionOptions;
 }
 
 const DEFAULTS = {
@@ -151,6 +160,7 @@ export interface StreamStats {
 export class RealNetwork implements NetworkPort {
   private readonly opts: typeof DEFAULTS;
   private readonly logFn: (level: LogLevel, text: string) => void;
+  private readonly tls: StreamTls | null;
   private readonly udp = new Map<number, dgram.Socket>();
   private readonly servers = new Map<number, net.Server>();
   private readonly inbound = new Set<net.Socket>();
@@ -166,7 +176,8 @@ export class RealNetwork implements NetworkPort {
     options: RealNetworkOptions = {},
   ) {
     if (!net.isIPv4(ip)) throw new Error(`network ip '${ip}' is not an IPv4 address (e.g. 127.0.0.2)`);
-    const { log, ...rest } = options;
+    const { log, tls: tlsOpts, ...rest } = options;
+    this.tls = tlsOpts ?? null;
     this.opts = { ...DEFAULTS, ...stripUndefined(rest) };
     this.logFn = log ?? (() => {});
     if (this.opts.maxFrameBytes > this.opts.maxQueueBytes) this.opts.maxFrameBytes = this.opts.maxQueueBytes;
@@ -217,7 +228,12 @@ export class RealNetwork implements NetworkPort {
     checkPort(port, 'TCP');
     if (this.servers.has(port)) throw new Error(`TCP port ${this.ip}:${port} is already bound by this host`);
     const addr = `${this.ip}:${port}`;
-    const server = net.createServer({ noDelay: true });
+    const secure = this.tls?.port === port ? this.tls : null;
+    // With TLS the server asks for a certificate but decides itself (rejectUnauthorized off at
+    // the handshake), so every refusal is logged with the peer and the reason.
+    const server: net.Server = secure
+      ? tls.createServer({ ...secure.server, noDelay: true, requestCert: secure.server.requestCert ?? false, rejectUnauthorized: false })
+      : net.createServer({ noDelay: true });
     this.servers.set(port, server);
     this.pendingBinds.push(
       new Promise((settle) => {
@@ -241,7 +257,23 @@ export class RealNetwork implements NetworkPort {
         });
       }),
     );
-    server.on('connection', (sock) => this.accept(addr, sock, onMessage));
+    if (secure) {
+      const mustVerify = secure.server.rejectUnauthorized ?? false;
+      server.on('secureConnection', (sock: tls.TLSSocket) => {
+        if (mustVerify && !sock.authorized) {
+          const none = Object.keys(sock.getPeerCertificate() ?? {}).length === 0;
+          const why = none ? 'no client certificate' : String(sock.authorizationError ?? 'certificate not trusted');
+          this.log('WARN', `TCP ${addr}: refused TLS connection from ${remoteOf(sock)}: ${why}`);
+          sock.destroy();
+          return;
+        }
+        this.accept(addr, sock, onMessage);
+      });
+      server.on('tlsClientError', (err: Error, sock: tls.TLSSocket) => {
+        this.log('WARN', `TCP ${addr}: refused TLS connection from ${remoteOf(sock)}: ${err.message}`);
+        sock.destroy();
+      });
+    } else server.on('connection', (sock) => this.accept(addr, sock, onMessage));
     server.listen({ port, host: this.ip, exclusive: true });
   }
 
@@ -400,14 +432,9 @@ export class RealNetwork implements NetworkPort {
     ob.state = 'connecting';
     ob.lastError = null;
     ob.closeReason = null;
-    const sock = net.connect({
-      host: ob.host,
-      port: ob.port,
-      localAddress: this.ip,
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
-    });
+    const secure = this.tls?.port === ob.port ? this.tls : null;
+    const base = { host: ob.host, port: ob.port, localAddress: this.ip, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_DELAY_MS };
+    const sock: net.Socket = secure ? tls.connect({ ...secure.client, ...base }) : net.connect(base);
     ob.socket = sock;
     ob.connectTimer = setTimeout(() => {
       ob.connectTimer = null;
@@ -415,7 +442,7 @@ export class RealNetwork implements NetworkPort {
       ob.closeReason = 'timeout';
       sock.destroy();
     }, this.opts.connectTimeoutMs);
-    sock.once('connect', () => {
+    sock.once(secure ? 'secureConnect' : 'connect', () => {
       if (ob.dead || ob.socket !== sock) return;
       clearTimer(ob, 'connectTimer');
       ob.state = 'open';
@@ -438,7 +465,13 @@ export class RealNetwork implements NetworkPort {
       if (ob.socket === sock) this.onAcks(ob, chunk);
     });
     sock.on('error', (err) => {
-      if (ob.socket === sock) ob.lastError = err;
+      if (ob.socket !== sock) return;
+      ob.lastError = err;
+      // A failed handshake (bad or unknown certificate, wrong server name) is a refusal.
+      if (secure && ob.state === 'connecting' && streamReason(err) === null) {
+        this.log('WARN', `stream to ${ob.to}: TLS handshake failed: ${err.message}`);
+        ob.closeReason = 'refused';
+      }
     });
     sock.on('close', () => this.onOutboundClosed(ob, sock));
   }

@@ -13,10 +13,12 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   watch: async () => (await import('./watch.ts')).benchWatch,
   /** Needs etcd (Debian etcd-server) and ~4 minutes; run it by name. */
   kv: async () => (await import('./kv.ts')).benchKv,
+  /** Three servers and 64 writers, about a minute. */
+  latency: async () => (await import('./latency.ts')).benchLatency,
 };
 
 /** `all` runs the CI-free set that needs no external services. */
-const ALL = ['sim', 'raft', 'gossip', 'http', 'dns', 'watch', 'cli'];
+const ALL = ['sim', 'raft', 'gossip', 'http', 'dns', 'watch', 'cli', 'latency'];
 
 export async function runBench(args: string[]): Promise<number> {
   const [name = 'all', ...rest] = args;

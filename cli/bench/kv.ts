@@ -10,18 +10,27 @@
 // Must never: run inside tests, fail on a timing, or signal a process it did not start.
 //
 // Addresses: Muster on 127.0.10.2-4 (Consul's default ports), etcd on 127.0.11.2-4 (2379/2380).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  joinMuster,
+  load,
+  musterSystem,
+  quantile,
+  REPO,
+  request,
+  sleep,
+  unpooled,
+  waitLeader,
+  withProcs,
+  type LoadResult,
+  type Member,
+  type Procs,
+  type System,
+} from './cluster.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MUSTER_BIN = path.join(REPO, 'bin', 'muster.mjs');
 const VALUE = 'v'.repeat(100);
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Options {
   seconds: number;
@@ -51,121 +60,7 @@ function parseArgs(args: string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP with keep-alive; every request has a deadline.
-
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
-/** Failover probes: never queue behind a socket held by a request the dead leader swallowed. */
-const unpooled = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-
-function request(
-  url: string,
-  method: string,
-  body: string | undefined,
-  timeoutMs: number,
-  agent: http.Agent = keepAlive,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // The two systems behind one interface.
-
-interface Member {
-  name: string;
-  ip: string;
-  args: string[];
-  proc?: ChildProcess;
-  exited?: Promise<void>;
-}
-
-interface System {
-  label: string;
-  members: Member[];
-  start(m: Member): void;
-  /** The leader as this member sees it: a member, null (none known), or undefined (unreachable). */
-  leaderSeenBy(m: Member): Promise<Member | null | undefined>;
-  /** One acknowledged write (resolves true only on the system's success answer). */
-  write(m: Member, key: string, timeoutMs: number, agent?: http.Agent): Promise<boolean>;
-}
-
-class Procs {
-  readonly all: ChildProcess[] = [];
-  constructor(readonly logDir: string) {}
-
-  spawn(m: Member, cmd: string, args: string[]): void {
-    const log = fs.openSync(path.join(this.logDir, `${m.name}.log`), 'a');
-    const child = spawn(cmd, args, { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    m.proc = child;
-    m.exited = new Promise((r) => child.once('exit', () => r()));
-    this.all.push(child);
-  }
-
-  async kill9(m: Member): Promise<void> {
-    const p = m.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
-    process.kill(p.pid, 'SIGKILL');
-    await Promise.race([m.exited, sleep(10_000)]);
-  }
-
-  killAll(): void {
-    for (const p of this.all) {
-      if (p.pid !== undefined && p.exitCode === null && p.signalCode === null) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    }
-  }
-}
-
-function musterSystem(procs: Procs, dir: string, cpuProfDir: string | null): System {
-  const members: Member[] = [2, 3, 4].map((i) => {
-    const ip = `127.0.10.${i}`;
-    const name = `muster-s${i - 1}`;
-    return {
-      name,
-      ip,
-      args: ['agent', '-server', '-bootstrap-expect', '3', '-data-dir', path.join(dir, name), `-node=s${i - 1}`, `-bind=${ip}`, `-client=${ip}`, '-dc=dc1', '-log-level=warn'],
-    };
-  });
-  return {
-    label: 'muster',
-    members,
-    start: (m) =>
-      procs.spawn(m, process.execPath, [
-        ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${m.name}-${Date.now()}.cpuprofile`] : []),
-        MUSTER_BIN,
-        ...m.args,
-      ]),
-    async leaderSeenBy(m) {
-      try {
-        const r = await request(`http://${m.ip}:8500/v1/status/leader`, 'GET', undefined, 1000);
-        if (r.status !== 200) return undefined;
-        const addr = JSON.parse(r.text) as string;
-        return addr === '' ? null : (members.find((x) => `${x.ip}:8300` === addr) ?? null);
-      } catch {
-        return undefined;
-      }
-    },
-    async write(m, key, timeoutMs, agent) {
-      const r = await request(`http://${m.ip}:8500/v1/kv/${key}`, 'PUT', VALUE, timeoutMs, agent);
-      return r.status === 200 && r.text === 'true';
-    },
-  };
-}
 
 function etcdSystem(procs: Procs, dir: string): System {
   const ips = [2, 3, 4].map((i) => `127.0.11.${i}`);
@@ -210,75 +105,6 @@ function etcdSystem(procs: Procs, dir: string): System {
       const r = await request(`http://${m.ip}:2379/v3/kv/put`, 'POST', body, timeoutMs, agent);
       return r.status === 200 && r.text.includes('"header"');
     },
-  };
-}
-
-/** Poll until every running member names the same leader (and learn etcd's member ids). */
-async function waitLeader(sys: System, among: Member[], timeoutMs: number): Promise<Member> {
-  const deadline = Date.now() + timeoutMs;
-  let seen: Array<string | null | undefined> = [];
-  while (Date.now() < deadline) {
-    const views = await Promise.all(among.map((m) => sys.leaderSeenBy(m)));
-    seen = views.map((v) => (v === undefined ? undefined : (v?.name ?? null)));
-    const first = views[0];
-    if (first && views.every((v) => v === first)) return first;
-    await sleep(50);
-  }
-  throw new Error(`${sys.label}: no agreed leader within ${timeoutMs} ms (views: ${JSON.stringify(seen)})`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measurements.
-
-interface LoadResult {
-  system: string;
-  concurrency: number;
-  writes: number;
-  writesPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-async function load(sys: System, target: Member, concurrency: number, seconds: number): Promise<LoadResult> {
-  const lat: number[] = [];
-  let errors = 0;
-  let seq = 0;
-  const client = async (c: number, stopAt: number, record: boolean): Promise<void> => {
-    while (performance.now() < stopAt) {
-      const t0 = performance.now();
-      try {
-        const ok = await sys.write(target, `bench/${c}/${seq++}`, 5000);
-        if (record) {
-          if (ok) lat.push(performance.now() - t0);
-          else errors++;
-        }
-      } catch {
-        if (record) errors++;
-      }
-    }
-  };
-  // Warm-up: open the connections and let both sides settle.
-  const warmStop = performance.now() + 1000;
-  await Promise.all(Array.from({ length: concurrency }, (_, c) => client(c, warmStop, false)));
-  const start = performance.now();
-  const stopAt = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, (_, c) => client(c, stopAt, true)));
-  const elapsed = (performance.now() - start) / 1000;
-  lat.sort((a, b) => a - b);
-  return {
-    system: sys.label,
-    concurrency,
-    writes: lat.length,
-    writesPerSec: lat.length / elapsed,
-    p50Ms: quantile(lat, 0.5),
-    p99Ms: quantile(lat, 0.99),
-    errors,
   };
 }
 
@@ -404,32 +230,14 @@ export async function benchKv(args: string[]): Promise<number> {
   }
   const missing = etcdMissing();
   if (missing) process.stdout.write(`${missing}\nRunning the Muster half only.\n`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muster-bench-kv-'));
-  const procs = new Procs(dir);
-  const onSignal = () => {
-    procs.killAll();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const profiling = opts.cpuProfDir !== null;
-  if (profiling) fs.mkdirSync(opts.cpuProfDir!, { recursive: true });
-  const systems = [musterSystem(procs, dir, opts.cpuProfDir), ...(missing || profiling ? [] : [etcdSystem(procs, dir)])];
-  try {
+  return withProcs('kv', async (procs, dir) => {
+    const profiling = opts.cpuProfDir !== null;
+    if (profiling) fs.mkdirSync(opts.cpuProfDir!, { recursive: true });
+    const systems = [musterSystem(procs, dir, { net: '127.0.10', cpuProfDir: opts.cpuProfDir }), ...(missing || profiling ? [] : [etcdSystem(procs, dir)])];
     process.stdout.write(`starting ${systems.map((s) => `3 ${s.label}`).join(' + ')} on loopback (data and logs in ${dir})\n`);
     for (const s of systems) for (const m of s.members) s.start(m);
     const mu = systems[0]!;
-    // Muster servers wait for `join` (bootstrap-expect); etcd members find each other by flags.
-    const joinDeadline = Date.now() + 30_000;
-    for (;;) {
-      const r = spawnSync(process.execPath, [MUSTER_BIN, 'join', `-http-addr=${mu.members[0]!.ip}:8500`, mu.members[1]!.ip, mu.members[2]!.ip], {
-        encoding: 'utf8',
-        timeout: 15_000,
-      });
-      if (r.status === 0) break;
-      if (Date.now() > joinDeadline) throw new Error(`muster join failed: ${r.stdout}${r.stderr}`);
-      await sleep(500);
-    }
+    await joinMuster(mu);
     const leaders = new Map<string, Member>();
     for (const s of systems) leaders.set(s.label, await waitLeader(s, s.members, 60_000));
 
@@ -504,16 +312,5 @@ export async function benchKv(args: string[]): Promise<number> {
     }
     process.stdout.write(`\n${JSON.stringify(summary)}\n`);
     return 0;
-  } catch (err) {
-    process.stderr.write(`muster bench kv: ${(err as Error).message}\n(logs in ${dir})\n`);
-    return 1;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    procs.killAll();
-    keepAlive.destroy();
-    unpooled.destroy();
-    await sleep(300);
-    if (process.env.MUSTER_KEEP_BENCH !== '1') fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

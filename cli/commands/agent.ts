@@ -16,10 +16,11 @@ import { startAgentProcess, type AgentProcess } from '../../core/agent/process.t
 import type { ServePort } from '../../core/runtime/ports.ts';
 import { makeRng } from '../../core/rng.ts';
 import { createRealPorts } from '../../transports/ports.ts';
-import { startHttpServer, type RunningHttpServer } from '../../transports/http-server.ts';
+import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../transports/http-server.ts';
 import { startDnsServer, type DnsServer } from '../../transports/dns-server.ts';
 import { forwardDnsUdp } from '../../transports/dns-forward.ts';
 import { checkUiDir, serveUi } from '../../transports/ui-static.ts';
+import { agentTls, TlsConfigError, type AgentTls } from '../../transports/tls.ts';
 
 interface Closable {
   close(): Promise<void>;
@@ -88,9 +89,19 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
     return 1;
   }
 
+  let tlsCfg: AgentTls;
+  try {
+    tlsCfg = agentTls(cfg.tls, { httpsPort: cfg.ports.https, server: cfg.server, datacenter: cfg.datacenter, domain: cfg.domain });
+  } catch (err) {
+    if (!(err instanceof TlsConfigError)) throw err;
+    stderr(`==> Error loading config: ${err.message}`);
+    return 1;
+  }
+
   let ports;
   try {
-    ports = await createRealPorts({ ip, logLevel: cfg.logLevel, logStream: opts.logStream as never });
+    const rpcTls = tlsCfg.rpc ? { net: { tls: { port: cfg.ports.server, ...tlsCfg.rpc } } } : {};
+    ports = await createRealPorts({ ip, logLevel: cfg.logLevel, logStream: opts.logStream as never, ...rpcTls });
   } catch (err) {
     stderr(`==> Error starting agent: ${(err as Error).message}`);
     return 1;
@@ -109,16 +120,17 @@ export async function startRealAgent(args: string[], opts: StartRealAgentOptions
   let serversClosed = false;
   const serve: ServePort = {
     http(bindIp, port, onRequest) {
-      const p = startHttpServer({
-        ip: bindIp,
-        port,
-        handle: (req) => {
-          const page = ui?.({ method: req.method, path: req.path });
-          if (page) return Promise.resolve(page);
-          return new Promise((resolve) => onRequest(req, resolve));
-        },
-      }).then((s: RunningHttpServer) => servers.push(s));
-      binding.push(p);
+      const handle: HttpServerOptions['handle'] = (req, respond) => {
+        const page = ui?.({ method: req.method, path: req.path });
+        if (page) respond(page);
+        else onRequest(req, respond);
+      };
+      binding.push(startHttpServer({ ip: bindIp, port, handle }).then((s: RunningHttpServer) => servers.push(s)));
+      // ports.https: the same API over TLS (addresses.https, else where HTTP listens).
+      if (tlsCfg.https) {
+        const httpsIp = cfg.addresses.https || bindIp;
+        binding.push(startHttpServer({ ip: httpsIp, port: cfg.ports.https, handle, tls: tlsCfg.https }).then((s: RunningHttpServer) => servers.push(s)));
+      }
     },
     dns(bindIp, port, onQuery) {
       const p = startDnsServer({

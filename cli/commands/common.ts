@@ -62,7 +62,7 @@ export class UsageError extends Error {}
  * parsing stops at the first non-flag argument or at `--`.
  */
 export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<string, string | boolean>; rest: string[] } {
-  const full: FlagSpec = { 'http-addr': 'string', token: 'string', datacenter: 'string', stale: 'bool', ...spec };
+  const full: FlagSpec = { 'http-addr': 'string', token: 'string', datacenter: 'string', stale: 'bool', ...TLS_FLAGS, ...spec };
   const flags: Record<string, string | boolean> = {};
   let i = 0;
   for (; i < args.length; i++) {
@@ -101,13 +101,29 @@ export function bool(flags: Record<string, string | boolean>, name: string): boo
   return flags[name] === true;
 }
 
-/** -http-addr, else CONSUL_HTTP_ADDR, else 127.0.0.1:8500; an http:// scheme is accepted. */
+/** Consul's TLS flags for talking to an HTTPS agent, and the environment variables they set. */
+const TLS_FLAGS: FlagSpec = { 'ca-file': 'string', 'ca-path': 'string', 'client-cert': 'string', 'client-key': 'string', 'tls-server-name': 'string' };
+const TLS_ENV: Record<string, string> = {
+  'ca-file': 'CONSUL_CACERT',
+  'ca-path': 'CONSUL_CAPATH',
+  'client-cert': 'CONSUL_CLIENT_CERT',
+  'client-key': 'CONSUL_CLIENT_KEY',
+  'tls-server-name': 'CONSUL_TLS_SERVER_NAME',
+};
+
+/**
+ * -http-addr, else CONSUL_HTTP_ADDR, else 127.0.0.1:8500; an http:// scheme is accepted.
+ * https:// (or CONSUL_HTTP_SSL=true) gives "https://host:port", which the HTTP client dials
+ * with TLS; the TLS flags are handed to it through the environment (CONSUL_CACERT …), as
+ * Consul's own CLI reads them, and -token also sets CONSUL_HTTP_TOKEN.
+ */
 export function httpAddr(flags: Record<string, string | boolean>, env: Record<string, string | undefined>): string {
   let a = str(flags, 'http-addr') || env['CONSUL_HTTP_ADDR'] || DEFAULT_HTTP_ADDR;
-  if (a.startsWith('https://')) throw new UsageError(`HTTPS is not supported by Muster: ${a} (use http://)`);
-  a = a.replace(/^http:\/\//, '').replace(/\/+$/, '');
-  if (!a.includes(':')) a += ':8500';
-  return a;
+  const ssl = a.startsWith('https://') || /^(1|true|t)$/i.test(env['CONSUL_HTTP_SSL'] ?? '');
+  for (const [flag, name] of Object.entries(TLS_ENV)) if (str(flags, flag)) env[name] = str(flags, flag);
+  a = a.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  if (!a.includes(':')) a += ssl ? ':8501' : ':8500';
+  return ssl ? `https://${a}` : a;
 }
 
 /** Query string with ?dc=, ?stale and ?token= appended when the common flags ask for them. */

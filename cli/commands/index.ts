@@ -21,6 +21,7 @@ import { run as monitor } from './monitor.ts';
 import { run as operator } from './operator.ts';
 import { run as reload } from './reload.ts';
 import { run as snapshot } from './snapshot.ts';
+import { run as tls } from './tls.ts';
 import { run as version } from './version.ts';
 import { run as watch } from './watch.ts';
 
@@ -41,6 +42,7 @@ export const commands: Record<string, Command> = {
   operator,
   reload,
   snapshot,
+  tls,
   version,
   watch,
 };
